@@ -1,0 +1,12 @@
+"""Modelo de usuário próprio desde o primeiro dia (trocar depois exige migração dolorosa)."""
+
+from __future__ import annotations
+
+from django.contrib.auth.models import AbstractUser
+
+
+class User(AbstractUser):
+    """Analistas e administradores do painel. ``is_staff`` marca administradores."""
+
+    class Meta(AbstractUser.Meta):
+        swappable = "AUTH_USER_MODEL"

@@ -1,0 +1,7 @@
+"""Rotas WebSocket (Channels)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+websocket_urlpatterns: list[Any] = []

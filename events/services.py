@@ -1,0 +1,122 @@
+"""Escritas do domínio de eventos (ingestão, remoção, quarentena, difusão)."""
+
+from __future__ import annotations
+
+import logging
+import uuid
+from dataclasses import dataclass
+from datetime import UTC, datetime
+from typing import Any, Literal
+
+from bson import ObjectId
+from channels.layers import get_channel_layer
+
+from events.domain import (
+    EventPayload,
+    IdempotencyKey,
+    body_hash,
+    build_document,
+    event_to_json,
+)
+from events.store import get_store
+from trader_monitor import metrics
+
+logger = logging.getLogger(__name__)
+
+EVENTS_GROUP = "events"
+
+
+@dataclass(frozen=True)
+class IngestResult:
+    status: Literal["created", "duplicate", "conflict"]
+    event: dict[str, Any]
+    cursor: int
+
+
+def event_ingest(
+    *,
+    payload: EventPayload,
+    data: dict[str, Any],
+    key: IdempotencyKey | None,
+    received_at: datetime | None = None,
+) -> IngestResult:
+    """Persiste o evento uma única vez por chave. Lança ``StoreUnavailable``."""
+    event_id = key.event_id() if key is not None else ObjectId()
+    doc = build_document(
+        payload,
+        event_id=event_id,
+        received_at=received_at or datetime.now(UTC),
+        key=key,
+        payload_hash=body_hash(data),
+        ingest_id=uuid.uuid4().hex,
+    )
+    outcome = get_store().insert_event(doc)
+    if outcome.status != "conflict":
+        metrics.EVENTS_INGESTED.labels(outcome.status).inc()
+    return IngestResult(outcome.status, event_to_json(outcome.document), int(outcome.document["seq"]))
+
+
+async def event_broadcast(*, event: dict[str, Any], cursor: int) -> bool:
+    """Publica ``new_event`` para os painéis conectados, depois da gravação.
+
+    Uma falha aqui é registrada e contada, nunca propagada: o evento já está salvo
+    e o feed o recupera pela retomada com cursor.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        await layer.group_send(EVENTS_GROUP, {"type": "event.new", "event": event, "cursor": cursor})
+    except Exception:
+        metrics.BROADCAST_FAILURES.inc()
+        logger.exception("falha ao difundir new_event", extra={"event_id": event["id"]})
+        return False
+    return True
+
+
+def event_delete(*, event_id: ObjectId) -> bool:
+    """Remove o evento e desconta suas agregações. ``False`` se não existia."""
+    return get_store().delete_event(event_id) is not None
+
+
+def rejection_record(
+    *,
+    reason: str,
+    detail: str,
+    headers: dict[str, str],
+    body: bytes,
+    body_size: int,
+    remote_addr: str | None,
+    fields: dict[str, list[str]] | None = None,
+) -> None:
+    """Guarda na quarentena uma entrega rejeitada. Nunca lança: rejeitar já é o erro."""
+    from django.conf import settings
+
+    metrics.WEBHOOK_REJECTED.labels(reason).inc()
+    limit = settings.QUARANTINE_BODY_BYTES
+    record = {
+        "receivedAt": datetime.now(UTC),
+        "reason": reason,
+        "detail": detail[:500],
+        "fields": fields or {},
+        "headers": redact_headers(headers),
+        "body": body[:limit].decode("utf-8", errors="replace"),
+        "bodyTruncated": body_size > limit,
+        "bodySize": body_size,
+        "remoteAddr": remote_addr,
+        "webhookId": headers.get("webhook-id", "")[:200] or None,
+    }
+    try:
+        get_store().record_rejection(record)
+    except Exception:
+        logger.exception("não foi possível gravar a entrega rejeitada na quarentena", extra={"reason": reason})
+
+
+_SECRET_HEADERS = frozenset({"webhook-signature", "authorization", "cookie", "x-api-key", "proxy-authorization"})
+
+
+def redact_headers(headers: dict[str, str]) -> dict[str, str]:
+    return {
+        name: ("[removido]" if name in _SECRET_HEADERS else value[:500])
+        for name, value in headers.items()
+    }

@@ -1,0 +1,590 @@
+"""Armazenamento de eventos no MongoDB — o ÚNICO módulo que fala pymongo.
+
+Decisões (ver DESIGN.md):
+
+* A chave de idempotência vira o ``_id`` do documento: a deduplicação é a própria
+  chave primária, sem índice único secundário.
+* Agregações ("rollups") são mantidas na ingestão por incrementos ``$inc`` em
+  lote: os deltas se acumulam em memória e são gravados a cada
+  ``ROLLUP_FLUSH_SECONDS`` (e antes de qualquer leitura de resumo neste processo).
+  Uma queda do processo perde no máximo esse intervalo de deltas; o comando
+  ``rebuild_rollups`` recalcula tudo a partir dos eventos.
+* Erros transitórios (rede, eleição, seleção de servidor) são repetidos com
+  backoff limitado; esgotadas as tentativas, ``StoreUnavailable``.
+"""
+
+from __future__ import annotations
+
+import atexit
+import contextlib
+import logging
+import threading
+import weakref
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass, field
+from datetime import UTC, datetime, timedelta
+from functools import cache
+from typing import Any, Literal, TypeVar
+
+from bson import ObjectId
+from django.conf import settings
+from pymongo import ASCENDING, DESCENDING, ReturnDocument, UpdateOne
+from pymongo.errors import (
+    AutoReconnect,
+    BulkWriteError,
+    ConnectionFailure,
+    DuplicateKeyError,
+    OperationFailure,
+    PyMongoError,
+    WriteConcernError,
+)
+from tenacity import (
+    RetryError,
+    Retrying,
+    retry_if_exception_type,
+    stop_after_attempt,
+    wait_exponential_jitter,
+)
+
+from events.buckets import FINE_TTL, LEVELS, Family, Level, Window, buckets_for
+from events.domain import EventDocument
+from trader_monitor import metrics
+from trader_monitor.mongo import create_client
+
+logger = logging.getLogger(__name__)
+
+T = TypeVar("T")
+
+EVENTS = "events"
+REJECTED = "rejected_webhooks"
+COUNTERS = "counters"
+_DIMENSION_FIELD = {Family.TYPE: "type", Family.USER: "userId"}
+_TRANSIENT = (AutoReconnect, ConnectionFailure, WriteConcernError)
+
+
+class StoreUnavailable(Exception):
+    """O MongoDB não respondeu depois das tentativas; o chamador deve responder 503."""
+
+
+@dataclass(frozen=True)
+class InsertOutcome:
+    status: Literal["created", "duplicate", "conflict"]
+    document: dict[str, Any]
+
+
+@dataclass(frozen=True)
+class EventFilter:
+    """Filtros de listagem. Só aceita valores já validados (strings e datas)."""
+
+    types: tuple[str, ...] = ()
+    user_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def to_mongo(self) -> dict[str, Any]:
+        query: dict[str, Any] = {}
+        if self.types:
+            query["type"] = self.types[0] if len(self.types) == 1 else {"$in": list(self.types)}
+        if self.user_id is not None:
+            query["userId"] = self.user_id
+        span: dict[str, datetime] = {}
+        if self.start is not None:
+            span["$gte"] = self.start
+        if self.end is not None:
+            span["$lt"] = self.end
+        if span:
+            query["timestamp"] = span
+        return query
+
+
+SortField = Literal["timestamp", "value"]
+
+
+@dataclass(frozen=True)
+class KeysetPosition:
+    """Posição de paginação por chave: valor do campo de ordenação e ``_id`` do último item."""
+
+    value: Any
+    event_id: ObjectId
+
+
+@dataclass
+class _Delta:
+    count: int = 0
+    total: float = 0.0
+
+
+@dataclass
+class RollupBuffer:
+    """Deltas pendentes por (coleção, balde, chave), seguros entre threads."""
+
+    _pending: dict[tuple[str, datetime, str], _Delta] = field(default_factory=dict)
+    _lock: threading.Lock = field(default_factory=threading.Lock)
+
+    def add(self, doc: dict[str, Any], sign: int, now: datetime) -> None:
+        timestamp: datetime = doc["timestamp"]
+        with self._lock:
+            for family, level, bucket in buckets_for(timestamp, now):
+                key = (level.collection, bucket, doc[_DIMENSION_FIELD[family]])
+                delta = self._pending.setdefault(key, _Delta())
+                delta.count += sign
+                delta.total += sign * doc["value"]
+
+    def drain(self) -> dict[tuple[str, datetime, str], _Delta]:
+        with self._lock:
+            drained, self._pending = self._pending, {}
+        return drained
+
+    def restore(self, drained: dict[tuple[str, datetime, str], _Delta]) -> None:
+        with self._lock:
+            for key, delta in drained.items():
+                current = self._pending.setdefault(key, _Delta())
+                current.count += delta.count
+                current.total += delta.total
+
+    def __len__(self) -> int:
+        return len(self._pending)
+
+
+def _rollup_id(bucket: datetime, key: str) -> str:
+    return f"{bucket.isoformat()}|{key}"
+
+
+class EventStore:
+    """Acesso ao MongoDB (ou mongomock) para eventos, agregações e quarentena."""
+
+    def __init__(
+        self,
+        client: Any,
+        db_name: str,
+        *,
+        in_memory: bool,
+        flush_seconds: float = 1.0,
+        write_attempts: int = 3,
+        clock: Callable[[], datetime] | None = None,
+    ) -> None:
+        self.client = client
+        self.db = client[db_name]
+        self.in_memory = in_memory
+        self.flush_seconds = flush_seconds
+        self.write_attempts = max(1, write_attempts)
+        self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
+        self.rollups = RollupBuffer()
+        # O mongomock verifica e insere o _id em dois passos; sob threads isso
+        # poderia aceitar dois documentos com a mesma chave. Serializamos as
+        # escritas do armazenamento em memória (o MongoDB real é atômico).
+        self._write_lock: contextlib.AbstractContextManager[Any] = (
+            threading.Lock() if in_memory else contextlib.nullcontext()
+        )
+        self._flusher: threading.Thread | None = None
+        self._flusher_lock = threading.Lock()
+        self._stop = threading.Event()
+        self._flush_lock = threading.Lock()
+        self._rejections_since_trim = 0
+
+    # --- infraestrutura -----------------------------------------------------
+
+    @property
+    def blocking(self) -> bool:
+        """Se as chamadas fazem I/O de rede (e devem sair do laço de eventos)."""
+        return not self.in_memory
+
+    def _retrying(self, operation: str, fn: Callable[[], T]) -> T:
+        try:
+            for attempt in Retrying(
+                retry=retry_if_exception_type(_TRANSIENT),
+                stop=stop_after_attempt(self.write_attempts),
+                wait=wait_exponential_jitter(multiplier=0.05, max=0.5, jitter=0.05),
+                reraise=False,
+            ):
+                with attempt:
+                    return fn()
+        except RetryError as exc:
+            metrics.STORE_ERRORS.labels(operation).inc()
+            raise StoreUnavailable(f"{operation}: {exc.last_attempt.exception()}") from exc
+        except PyMongoError as exc:
+            if isinstance(exc, DuplicateKeyError):
+                raise
+            metrics.STORE_ERRORS.labels(operation).inc()
+            raise StoreUnavailable(f"{operation}: {exc}") from exc
+        raise AssertionError("inalcançável")  # pragma: no cover
+
+    def ping(self) -> bool:
+        try:
+            self.client.admin.command("ping")
+        except PyMongoError:
+            return False
+        return True
+
+    def ensure_indexes(self) -> list[str]:
+        """Cria (idempotentemente) os índices declarados; devolve seus nomes."""
+        created: list[str] = []
+        events = self.db[EVENTS]
+        created.append(events.create_index([("timestamp", DESCENDING), ("_id", DESCENDING)]))
+        created.append(
+            events.create_index([("type", ASCENDING), ("timestamp", DESCENDING), ("_id", DESCENDING)])
+        )
+        created.append(
+            events.create_index([("userId", ASCENDING), ("timestamp", DESCENDING), ("_id", DESCENDING)])
+        )
+        created.append(events.create_index([("value", DESCENDING), ("_id", DESCENDING)]))
+        created.append(events.create_index([("seq", ASCENDING)]))
+        for levels in LEVELS.values():
+            for level in levels:
+                options: dict[str, Any] = {}
+                if level.fine:
+                    options["expireAfterSeconds"] = int(FINE_TTL.total_seconds())
+                created.append(self.db[level.collection].create_index([("bucket", ASCENDING)], **options))
+        rejected = self.db[REJECTED]
+        ttl = int(timedelta(days=settings.QUARANTINE_TTL_DAYS).total_seconds())
+        created.append(rejected.create_index([("receivedAt", ASCENDING)], expireAfterSeconds=ttl))
+        created.append(rejected.create_index([("reason", ASCENDING), ("receivedAt", DESCENDING)]))
+        return created
+
+    def drop_all(self) -> None:
+        """Apaga todas as coleções do banco (testes e ``seed --reset``)."""
+        self.rollups.drain()
+        for name in self.db.list_collection_names():
+            self.db.drop_collection(name)
+
+    # --- ingestão -----------------------------------------------------------
+
+    def _reserve_seq(self, count: int = 1) -> int:
+        """Reserva ``count`` números de sequência; devolve o último."""
+
+        def op() -> int:
+            counter = self.db[COUNTERS].find_one_and_update(
+                {"_id": EVENTS},
+                {"$inc": {"seq": count}},
+                upsert=True,
+                return_document=ReturnDocument.AFTER,
+            )
+            return int(counter["seq"])
+
+        return self._retrying("reserve_seq", op)
+
+    def insert_event(self, doc: EventDocument) -> InsertOutcome:
+        """Grava um evento uma única vez por ``_id``.
+
+        Uma repetição com o mesmo corpo é ``duplicate``; com outro corpo,
+        ``conflict``. Se uma tentativa anterior nossa gravou mas a confirmação se
+        perdeu, o ``ingestId`` igual mostra que o documento é nosso: ``created``.
+        """
+        document: dict[str, Any] = dict(doc)
+        document["seq"] = self._reserve_seq()
+
+        def op() -> InsertOutcome:
+            with self._write_lock:
+                try:
+                    self.db[EVENTS].insert_one(document)
+                except DuplicateKeyError:
+                    existing = self.db[EVENTS].find_one({"_id": document["_id"]})
+                    if existing is None:  # apagado entre as duas operações: tente de novo
+                        raise AutoReconnect("documento sumiu durante a deduplicação") from None
+                    if existing.get("ingestId") == document["ingestId"]:
+                        return InsertOutcome("created", existing)
+                    if existing.get("bodyHash") == document["bodyHash"]:
+                        return InsertOutcome("duplicate", existing)
+                    return InsertOutcome("conflict", existing)
+            return InsertOutcome("created", document)
+
+        outcome = self._retrying("insert_event", op)
+        if outcome.status == "created":
+            self._track(outcome.document, +1)
+        return outcome
+
+    def insert_events_bulk(self, docs: list[EventDocument]) -> int:
+        """Carga em lote (seed). Ignora ``_id`` já existentes; devolve quantos entraram."""
+        if not docs:
+            return 0
+        last = self._reserve_seq(len(docs))
+        first = last - len(docs) + 1
+        batch = [dict(doc, seq=first + index) for index, doc in enumerate(docs)]
+
+        def op() -> list[dict[str, Any]]:
+            with self._write_lock:
+                try:
+                    self.db[EVENTS].insert_many(batch, ordered=False)
+                    return batch
+                except BulkWriteError as exc:
+                    failed = {error["index"] for error in exc.details.get("writeErrors", [])}
+                    if any(e.get("code") != 11000 for e in exc.details.get("writeErrors", [])):
+                        raise
+                    return [doc for index, doc in enumerate(batch) if index not in failed]
+
+        inserted = self._retrying("insert_events_bulk", op)
+        for doc in inserted:
+            self._track(doc, +1)
+        return len(inserted)
+
+    def _track(self, doc: dict[str, Any], sign: int) -> None:
+        self.rollups.add(doc, sign, self.now())
+        self._start_flusher()
+
+    # --- agregações (rollups) -------------------------------------------------
+
+    def _start_flusher(self) -> None:
+        if self.flush_seconds <= 0 or self._flusher is not None:
+            return
+        with self._flusher_lock:
+            if self._flusher is not None:
+                return
+            self._flusher = threading.Thread(
+                target=_flush_loop, args=(weakref.ref(self), self._stop, self.flush_seconds),
+                name="rollup-flusher", daemon=True,
+            )
+            self._flusher.start()
+            atexit.register(self.close)
+
+    def close(self) -> None:
+        """Para o gravador em segundo plano e grava os deltas pendentes."""
+        self._stop.set()
+        try:
+            self.flush_rollups()
+        except StoreUnavailable:
+            logger.exception("rollups pendentes não puderam ser gravados no encerramento")
+
+    def flush_rollups(self) -> int:
+        """Grava os deltas pendentes com upserts ``$inc``; devolve quantas chaves foram gravadas."""
+        with self._flush_lock:
+            drained = self.rollups.drain()
+            if not drained:
+                return 0
+            by_collection: dict[str, list[UpdateOne]] = {}
+            for (collection, bucket, key), delta in drained.items():
+                by_collection.setdefault(collection, []).append(
+                    UpdateOne(
+                        {"_id": _rollup_id(bucket, key)},
+                        {
+                            "$inc": {"count": delta.count, "sum": delta.total},
+                            "$setOnInsert": {"bucket": bucket, "key": key},
+                        },
+                        upsert=True,
+                    )
+                )
+
+            def op() -> None:
+                for collection, ops in by_collection.items():
+                    self.db[collection].bulk_write(ops, ordered=False)
+
+            try:
+                self._retrying("flush_rollups", op)
+            except (StoreUnavailable, BulkWriteError):
+                # Nada se perde: os deltas voltam para a próxima gravação. ($inc em
+                # upsert não é idempotente; se parte foi aplicada, rebuild_rollups corrige.)
+                self.rollups.restore(drained)
+                raise StoreUnavailable("flush_rollups falhou") from None
+            return len(drained)
+
+    def rollup_totals(self, level: Level, window: Window) -> list[dict[str, Any]]:
+        """Total por chave (tipo ou usuário) na janela: ``[{key, count, sum}]``."""
+        pipeline = [
+            {"$match": {"bucket": {"$gte": window.start, "$lt": window.end}}},
+            {"$group": {"_id": "$key", "count": {"$sum": "$count"}, "sum": {"$sum": "$sum"}}},
+            {"$match": {"count": {"$gt": 0}}},
+            {"$sort": {"count": -1, "_id": 1}},
+        ]
+        rows = self._retrying("rollup_totals", lambda: list(self.db[level.collection].aggregate(pipeline)))
+        return [{"key": row["_id"], "count": row["count"], "sum": row["sum"]} for row in rows]
+
+    def rollup_top(self, level: Level, window: Window, top: int) -> dict[str, Any]:
+        """Top ``top`` chaves por soma e por contagem, e o número de chaves distintas."""
+        pipeline = [
+            {"$match": {"bucket": {"$gte": window.start, "$lt": window.end}}},
+            {"$group": {"_id": "$key", "count": {"$sum": "$count"}, "sum": {"$sum": "$sum"}}},
+            {"$match": {"count": {"$gt": 0}}},
+            {
+                "$facet": {
+                    "byValue": [{"$sort": {"sum": -1, "_id": 1}}, {"$limit": top}],
+                    "byCount": [{"$sort": {"count": -1, "_id": 1}}, {"$limit": top}],
+                    "distinct": [{"$count": "n"}],
+                }
+            },
+        ]
+        rows = self._retrying("rollup_top", lambda: list(self.db[level.collection].aggregate(pipeline)))
+        facet = rows[0] if rows else {"byValue": [], "byCount": [], "distinct": []}
+
+        def shape(items: list[dict[str, Any]]) -> list[dict[str, Any]]:
+            return [{"key": row["_id"], "count": row["count"], "sum": row["sum"]} for row in items]
+
+        distinct = facet["distinct"][0]["n"] if facet["distinct"] else 0
+        return {"byValue": shape(facet["byValue"]), "byCount": shape(facet["byCount"]), "distinct": distinct}
+
+    def rollup_series(self, level: Level, window: Window) -> list[dict[str, Any]]:
+        """Baldes da janela em ordem: ``[{bucket, key, count, sum}]``."""
+
+        def op() -> list[dict[str, Any]]:
+            cursor = self.db[level.collection].find(
+                {"bucket": {"$gte": window.start, "$lt": window.end}, "count": {"$gt": 0}},
+                {"_id": 0, "bucket": 1, "key": 1, "count": 1, "sum": 1},
+            ).sort([("bucket", ASCENDING), ("key", ASCENDING)])
+            return list(cursor)
+
+        return self._retrying("rollup_series", op)
+
+    def rebuild_rollups(self) -> int:
+        """Recalcula todas as agregações a partir dos eventos; devolve quantos eventos leu.
+
+        Constrói coleções novas e as troca pelas atuais (``renameCollection``), para
+        que leitores nunca vejam uma agregação pela metade.
+        """
+        self.flush_rollups()
+        fresh = RollupBuffer()
+        now = self.now()
+        seen = 0
+        projection = {"_id": 0, "timestamp": 1, "type": 1, "userId": 1, "value": 1}
+        for doc in self.db[EVENTS].find({}, projection):
+            fresh.add(doc, +1, now)
+            seen += 1
+        by_collection: dict[str, list[dict[str, Any]]] = {
+            level.collection: [] for levels in LEVELS.values() for level in levels
+        }
+        for (collection, bucket, key), delta in fresh.drain().items():
+            by_collection[collection].append(
+                {"_id": _rollup_id(bucket, key), "bucket": bucket, "key": key,
+                 "count": delta.count, "sum": delta.total}
+            )
+        with self._flush_lock:
+            for collection, docs in by_collection.items():
+                staging = self.db[f"{collection}__rebuild"]
+                staging.drop()
+                if docs:
+                    staging.insert_many(docs, ordered=False)
+                    staging.rename(collection, dropTarget=True)
+                else:
+                    self.db[collection].delete_many({})
+        self.ensure_indexes()
+        return seen
+
+    # --- leitura de eventos ---------------------------------------------------
+
+    def get_event(self, event_id: ObjectId) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = self._retrying(
+            "get_event", lambda: self.db[EVENTS].find_one({"_id": event_id})
+        )
+        return result
+
+    def delete_event(self, event_id: ObjectId) -> dict[str, Any] | None:
+        def op() -> dict[str, Any] | None:
+            with self._write_lock:
+                deleted: dict[str, Any] | None = self.db[EVENTS].find_one_and_delete({"_id": event_id})
+                return deleted
+
+        deleted = self._retrying("delete_event", op)
+        if deleted is not None:
+            self._track(deleted, -1)
+        return deleted
+
+    def count_events(self, event_filter: EventFilter) -> int:
+        query = event_filter.to_mongo()
+        return int(self._retrying("count_events", lambda: self.db[EVENTS].count_documents(query)))
+
+    def list_events(
+        self,
+        event_filter: EventFilter,
+        *,
+        sort_field: SortField,
+        descending: bool,
+        limit: int,
+        skip: int = 0,
+        after: KeysetPosition | None = None,
+    ) -> list[dict[str, Any]]:
+        """Página de eventos ordenada por ``(sort_field, _id)``.
+
+        Com ``after`` usa paginação por chave (custo independente da profundidade);
+        sem ele, ``skip``/``limit`` clássico.
+        """
+        query = event_filter.to_mongo()
+        if after is not None:
+            op = "$lt" if descending else "$gt"
+            keyset = {
+                "$or": [
+                    {sort_field: {op: after.value}},
+                    {sort_field: after.value, "_id": {op: after.event_id}},
+                ]
+            }
+            query = {"$and": [query, keyset]} if query else keyset
+        direction = DESCENDING if descending else ASCENDING
+        order = [(sort_field, direction), ("_id", direction)]
+
+        def op_list() -> list[dict[str, Any]]:
+            return list(self.db[EVENTS].find(query).sort(order).skip(skip).limit(limit))
+
+        return self._retrying("list_events", op_list)
+
+    def events_after_seq(self, seq: int, *, limit: int) -> list[dict[str, Any]]:
+        """Eventos com ``seq`` maior que o cursor, em ordem (retomada do feed)."""
+
+        def op() -> list[dict[str, Any]]:
+            cursor = self.db[EVENTS].find({"seq": {"$gt": seq}}).sort([("seq", ASCENDING)]).limit(limit)
+            return list(cursor)
+
+        return self._retrying("events_after_seq", op)
+
+    def last_seq(self) -> int:
+        counter = self._retrying("last_seq", lambda: self.db[COUNTERS].find_one({"_id": EVENTS}))
+        return int(counter["seq"]) if counter else 0
+
+    # --- quarentena -----------------------------------------------------------
+
+    def record_rejection(self, record: dict[str, Any]) -> None:
+        """Grava uma entrega rejeitada; mantém a coleção limitada em tamanho."""
+        self.db[REJECTED].insert_one(dict(record))
+        self._rejections_since_trim += 1
+        if self._rejections_since_trim >= 100:
+            self._rejections_since_trim = 0
+            self._trim_rejections(settings.QUARANTINE_MAX_DOCS)
+
+    def _trim_rejections(self, keep: int) -> None:
+        collection = self.db[REJECTED]
+        cutoff = list(collection.find({}, {"receivedAt": 1}).sort("receivedAt", DESCENDING).skip(keep).limit(1))
+        if cutoff:
+            collection.delete_many({"receivedAt": {"$lte": cutoff[0]["receivedAt"]}})
+
+    def list_rejections(self, *, reason: str | None = None, limit: int = 100, skip: int = 0) -> list[dict[str, Any]]:
+        query = {"reason": reason} if reason else {}
+        return list(self.db[REJECTED].find(query).sort("receivedAt", DESCENDING).skip(skip).limit(limit))
+
+    def count_rejections(self, *, reason: str | None = None) -> int:
+        return int(self.db[REJECTED].count_documents({"reason": reason} if reason else {}))
+
+    def get_rejection(self, rejection_id: ObjectId) -> dict[str, Any] | None:
+        result: dict[str, Any] | None = self.db[REJECTED].find_one({"_id": rejection_id})
+        return result
+
+    def rejections_by_reason(self) -> dict[str, int]:
+        rows = self.db[REJECTED].aggregate([{"$group": {"_id": "$reason", "n": {"$sum": 1}}}])
+        return {row["_id"]: row["n"] for row in rows}
+
+    def iter_events(self, batch_size: int = 1000) -> Iterator[dict[str, Any]]:
+        """Percorre todos os eventos (exportações e verificações)."""
+        yield from self.db[EVENTS].find({}).batch_size(batch_size)
+
+
+def _flush_loop(store_ref: weakref.ref[EventStore], stop: threading.Event, interval: float) -> None:
+    while not stop.wait(interval):
+        store = store_ref()
+        if store is None:
+            return
+        try:
+            store.flush_rollups()
+        except StoreUnavailable:
+            logger.warning("gravação de rollups adiada: armazenamento indisponível")
+        except OperationFailure:
+            logger.exception("gravação de rollups falhou")
+        del store
+
+
+@cache
+def get_store() -> EventStore:
+    """O armazenamento do processo (um ``MongoClient`` por processo)."""
+    target = create_client(
+        settings.MONGO_URI, server_selection_timeout_ms=settings.MONGO_SERVER_SELECTION_TIMEOUT_MS
+    )
+    return EventStore(
+        target.client,
+        target.db_name,
+        in_memory=target.in_memory,
+        flush_seconds=settings.ROLLUP_FLUSH_SECONDS,
+        write_attempts=settings.MONGO_WRITE_RETRIES,
+    )

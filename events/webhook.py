@@ -1,0 +1,292 @@
+"""``POST /api/webhook/event`` — recepção de eventos assinados (Standard Webhooks).
+
+O caminho quente é um app ASGI próprio (``WebhookApp``), montado antes do Django
+em ``trader_monitor/asgi.py``: evita a pilha de middleware e o salto para a thread
+síncrona, que limitam a vazão (ver DESIGN.md). A lógica fica em ``process_delivery``
+(síncrona, pura em relação ao HTTP), usada também pela view Django de mesma rota.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import binascii
+import json
+import logging
+import time
+from collections.abc import Awaitable, Callable, Mapping
+from dataclasses import dataclass, field
+from functools import cache
+from typing import Any
+
+from django.conf import settings
+from django.core.exceptions import ImproperlyConfigured
+from django.http import HttpRequest
+from django.utils.translation import gettext as _
+from django_ratelimit.core import get_usage
+from standardwebhooks.webhooks import Webhook, WebhookVerificationError
+
+from events.domain import IdempotencyKey, PayloadError, body_hash, parse_payload
+from events.services import event_broadcast, event_ingest, rejection_record
+from events.store import StoreUnavailable, get_store
+from trader_monitor import metrics
+from trader_monitor.logging import request_id_from_header, request_id_var
+
+logger = logging.getLogger("events.webhook")
+access_logger = logging.getLogger("trader_monitor.access")
+
+ROUTE = "/api/webhook/event"
+PATHS = frozenset({ROUTE, ROUTE + "/"})
+MAX_KEY_LENGTH = 256
+
+
+@dataclass(frozen=True)
+class Delivery:
+    """Uma entrega recebida: cabeçalhos em minúsculas e corpo bruto."""
+
+    headers: Mapping[str, str]
+    body: bytes
+    remote_addr: str | None
+    body_size: int
+    too_large: bool = False
+
+
+@dataclass
+class WebhookResponse:
+    status: int
+    body: dict[str, Any]
+    headers: dict[str, str] = field(default_factory=dict)
+    broadcast: dict[str, Any] | None = None
+    cursor: int = 0
+
+
+@cache
+def verifiers() -> tuple[Webhook, ...]:
+    """Um verificador por segredo em ``WEBHOOK_SECRET`` (rotação: vários, separados por espaço)."""
+    try:
+        return tuple(Webhook(secret) for secret in settings.WEBHOOK_SECRETS)
+    except Exception as exc:
+        raise ImproperlyConfigured(f"WEBHOOK_SECRET inválido: {exc}") from exc
+
+
+def _error(status: int, code: str, detail: str, **extra: Any) -> WebhookResponse:
+    body: dict[str, Any] = {"error": code, "detail": detail}
+    body.update(extra)
+    return WebhookResponse(status, body)
+
+
+def _verify(delivery: Delivery) -> tuple[str, str] | None:
+    """Confere a assinatura com cada segredo; devolve ``(motivo, detalhe)`` se falhar."""
+    headers = dict(delivery.headers)
+    if not all(headers.get(name) for name in ("webhook-id", "webhook-timestamp", "webhook-signature")):
+        return "missing_signature", _("Cabeçalhos webhook-id, webhook-timestamp e webhook-signature são obrigatórios.")
+    stale = False
+    for verifier in verifiers():
+        try:
+            verifier.verify(delivery.body, headers, json_parse=False)
+            return None
+        except WebhookVerificationError as exc:
+            message = str(exc)
+            if "timestamp too" in message:
+                stale = True
+        except (ValueError, binascii.Error, UnicodeDecodeError):
+            # Cabeçalho de assinatura malformado ou corpo que não é UTF-8.
+            continue
+    if stale:
+        return "stale_timestamp", _("webhook-timestamp fora da tolerância de 5 minutos.")
+    return "bad_signature", _("Assinatura inválida.")
+
+
+def _rate_limited(delivery: Delivery) -> int | None:
+    """Segundos até liberar, se a origem passou do limite. Falha aberta se o cache cair."""
+    rate = settings.WEBHOOK_RATE_LIMIT
+    if not rate:
+        return None
+    request = HttpRequest()
+    request.method = "POST"
+    request.META["REMOTE_ADDR"] = delivery.remote_addr or "unknown"
+    try:
+        usage = get_usage(request, group="webhook", key="ip", rate=rate, increment=True)
+    except Exception:
+        logger.warning("limite de taxa do webhook indisponível (cache fora do ar); seguindo sem limite")
+        return None
+    if usage and usage["should_limit"]:
+        return max(1, int(usage["time_left"]))
+    return None
+
+
+def _idempotency_key(delivery: Delivery, data: dict[str, Any], signed: bool) -> IdempotencyKey | None:
+    webhook_id = delivery.headers.get("webhook-id")
+    if webhook_id:
+        return IdempotencyKey("webhook-id", webhook_id)
+    dev_key = delivery.headers.get("idempotency-key")
+    if dev_key and not signed:
+        return IdempotencyKey("idempotency-key", dev_key)
+    if "timestamp" in data:
+        # Sem chave, dois eventos idênticos no mesmo instante são reenvios.
+        return IdempotencyKey("body", body_hash(data))
+    return None
+
+
+def _reject(delivery: Delivery, status: int, reason: str, detail: str, **extra: Any) -> WebhookResponse:
+    rejection_record(
+        reason=reason,
+        detail=detail,
+        headers=dict(delivery.headers),
+        body=delivery.body,
+        body_size=delivery.body_size,
+        remote_addr=delivery.remote_addr,
+        fields=extra.get("fields"),
+    )
+    return _error(status, reason, detail, **extra)
+
+
+def process_delivery(delivery: Delivery) -> WebhookResponse:
+    """Valida, deduplica e persiste uma entrega; nunca lança (erros viram respostas)."""
+    retry_in = _rate_limited(delivery)
+    if retry_in is not None:
+        metrics.WEBHOOK_REJECTED.labels("rate_limited").inc()
+        response = _error(429, "rate_limited", _("Limite de requisições excedido; tente mais tarde."))
+        response.headers["Retry-After"] = str(retry_in)
+        return response
+
+    if delivery.too_large:
+        limit = settings.WEBHOOK_MAX_BODY_BYTES
+        return _reject(delivery, 413, "payload_too_large", _("Corpo maior que %(n)d bytes.") % {"n": limit})
+
+    signed = bool(verifiers())
+    if signed:
+        failure = _verify(delivery)
+        if failure is not None:
+            return _reject(delivery, 401, *failure)
+
+    for header in ("webhook-id", "idempotency-key"):
+        if len(delivery.headers.get(header, "")) > MAX_KEY_LENGTH:
+            return _reject(delivery, 400, "invalid_header", _("%(h)s longo demais.") % {"h": header})
+
+    try:
+        payload, data = parse_payload(delivery.body)
+    except PayloadError as exc:
+        reason = "invalid_payload" if exc.fields else "invalid_json"
+        extra = {"fields": exc.fields} if exc.fields else {}
+        return _reject(delivery, 400, reason, exc.message, **extra)
+
+    key = _idempotency_key(delivery, data, signed)
+    try:
+        result = event_ingest(payload=payload, data=data, key=key)
+    except StoreUnavailable:
+        logger.exception("armazenamento indisponível; entrega recusada com 503")
+        response = _error(503, "store_unavailable", _("Armazenamento indisponível; reenvie mais tarde."))
+        response.headers["Retry-After"] = str(settings.WEBHOOK_RETRY_AFTER_SECONDS)
+        return response
+
+    if result.status == "conflict":
+        return _reject(
+            delivery, 409, "conflict",
+            _("Esta chave de idempotência já foi usada com outro corpo."), id=result.event["id"],
+        )
+    body: dict[str, Any] = {"id": result.event["id"], "duplicate": result.status == "duplicate"}
+    body["idempotencyKey"] = key.source if key else None
+    if key is None:
+        body["warning"] = _(
+            "Sem webhook-id, Idempotency-Key nem timestamp no corpo: reenvios deste evento serão duplicados."
+        )
+    if result.status == "duplicate":
+        return WebhookResponse(200, body)
+    return WebhookResponse(201, body, broadcast=result.event, cursor=result.cursor)
+
+
+async def process_delivery_async(delivery: Delivery) -> WebhookResponse:
+    """Executa o processamento fora do laço quando há I/O de rede (Mongo/Redis reais)."""
+    if get_store().blocking or settings.REDIS_URL:
+        response = await asyncio.to_thread(process_delivery, delivery)
+    else:
+        # O armazenamento em memória não espera I/O: rodar no próprio laço é o mais barato.
+        response = process_delivery(delivery)
+    if response.broadcast is not None:
+        await event_broadcast(event=response.broadcast, cursor=response.cursor)
+    return response
+
+
+# --- ASGI ------------------------------------------------------------------------
+
+Receive = Callable[[], Awaitable[dict[str, Any]]]
+Send = Callable[[dict[str, Any]], Awaitable[None]]
+
+
+class BodyTooLarge(Exception):
+    def __init__(self, head: bytes, size: int) -> None:
+        self.head = head
+        self.size = size
+
+
+async def read_body(receive: Receive, limit: int, declared: int | None) -> bytes:
+    """Lê o corpo sem passar de ``limit`` bytes, com ou sem Content-Length."""
+    if declared is not None and declared > limit:
+        raise BodyTooLarge(b"", declared)
+    chunks: list[bytes] = []
+    size = 0
+    while True:
+        message = await receive()
+        if message["type"] == "http.disconnect":
+            raise ConnectionAbortedError
+        chunk = message.get("body", b"")
+        size += len(chunk)
+        if size > limit:
+            raise BodyTooLarge(b"".join(chunks)[: settings.QUARANTINE_BODY_BYTES], size)
+        chunks.append(chunk)
+        if not message.get("more_body", False):
+            return b"".join(chunks)
+
+
+class WebhookApp:
+    """App ASGI de ``POST /api/webhook/event``."""
+
+    async def __call__(self, scope: dict[str, Any], receive: Receive, send: Send) -> None:
+        started = time.perf_counter()
+        headers = {k.decode("latin-1").lower(): v.decode("latin-1") for k, v in scope["headers"]}
+        rid = request_id_from_header(headers.get("x-request-id"))
+        token = request_id_var.set(rid)
+        client = scope.get("client")
+        remote_addr = client[0] if client else None
+        try:
+            if scope["method"] != "POST":
+                response = _error(405, "method_not_allowed", _("Use POST."))
+                response.headers["Allow"] = "POST"
+            else:
+                response = await self._handle(headers, receive, remote_addr)
+            response.headers["X-Request-ID"] = rid
+            await _send_json(send, response)
+            duration = time.perf_counter() - started
+            metrics.observe_http(scope["method"], ROUTE, response.status, duration)
+            access_logger.log(
+                logging.ERROR if response.status >= 500 else logging.INFO,
+                "%s %s %s", scope["method"], scope["path"], response.status,
+                extra={"method": scope["method"], "path": scope["path"], "route": ROUTE,
+                       "status": response.status, "duration_ms": round(duration * 1000, 2)},
+            )
+        except ConnectionAbortedError:
+            logger.info("cliente desconectou antes de enviar o corpo")
+        finally:
+            request_id_var.reset(token)
+
+    async def _handle(self, headers: dict[str, str], receive: Receive, remote_addr: str | None) -> WebhookResponse:
+        limit = settings.WEBHOOK_MAX_BODY_BYTES
+        declared: int | None
+        try:
+            declared = int(headers["content-length"]) if "content-length" in headers else None
+        except ValueError:
+            return _error(400, "invalid_header", _("Content-Length inválido."))
+        try:
+            body = await read_body(receive, limit, declared)
+            delivery = Delivery(headers, body, remote_addr, len(body))
+        except BodyTooLarge as exc:
+            delivery = Delivery(headers, exc.head, remote_addr, exc.size, too_large=True)
+        return await process_delivery_async(delivery)
+
+
+async def _send_json(send: Send, response: WebhookResponse) -> None:
+    payload = json.dumps(response.body, ensure_ascii=False).encode()
+    raw_headers = [(b"content-type", b"application/json"), (b"content-length", str(len(payload)).encode())]
+    raw_headers += [(k.lower().encode("latin-1"), v.encode("latin-1")) for k, v in response.headers.items()]
+    await send({"type": "http.response.start", "status": response.status, "headers": raw_headers})
+    await send({"type": "http.response.body", "body": payload})

@@ -1,0 +1,59 @@
+"""Um só formato de erro para toda a API: ``{"error", "detail", "fields"?}``."""
+
+from __future__ import annotations
+
+from typing import Any
+
+from django.utils.translation import gettext as _
+from rest_framework import exceptions, status
+from rest_framework.response import Response
+from rest_framework.views import exception_handler
+
+from events.store import StoreUnavailable
+
+_CODES = {
+    status.HTTP_400_BAD_REQUEST: "invalid_request",
+    status.HTTP_401_UNAUTHORIZED: "not_authenticated",
+    status.HTTP_403_FORBIDDEN: "permission_denied",
+    status.HTTP_404_NOT_FOUND: "not_found",
+    status.HTTP_405_METHOD_NOT_ALLOWED: "method_not_allowed",
+    status.HTTP_429_TOO_MANY_REQUESTS: "rate_limited",
+}
+
+
+def _flatten(detail: Any) -> dict[str, list[str]]:
+    if isinstance(detail, dict):
+        return {
+            str(name): [str(item) for item in (value if isinstance(value, list) else [value])]
+            for name, value in detail.items()
+        }
+    return {}
+
+
+def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
+    if isinstance(exc, StoreUnavailable):
+        return Response(
+            {"error": "store_unavailable", "detail": _("Armazenamento indisponível; tente novamente.")},
+            status=status.HTTP_503_SERVICE_UNAVAILABLE,
+            headers={"Retry-After": "5"},
+        )
+    response = exception_handler(exc, context)
+    if response is None:
+        return None
+    body: dict[str, Any] = {"error": _CODES.get(response.status_code, "error")}
+    if isinstance(exc, exceptions.ValidationError):
+        fields = _flatten(exc.detail)
+        if not fields and isinstance(exc.detail, list):
+            fields = {"non_field_errors": [str(item) for item in exc.detail]}
+        body["detail"] = _("Parâmetros inválidos: %(names)s.") % {"names": ", ".join(sorted(fields))}
+        body["fields"] = fields
+    elif isinstance(exc, exceptions.APIException):
+        detail = exc.detail
+        body["detail"] = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)
+        code = getattr(exc, "default_code", None)
+        if isinstance(exc.get_codes(), str):
+            code = exc.get_codes()
+        if code and response.status_code not in _CODES:
+            body["error"] = code
+    response.data = body
+    return response

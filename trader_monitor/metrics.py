@@ -1,0 +1,86 @@
+"""Métricas Prometheus do processo (ou de todos os workers, em modo multiprocesso).
+
+Com vários workers (gunicorn + uvicorn), defina ``PROMETHEUS_MULTIPROC_DIR``: cada
+processo grava suas amostras ali e ``/metrics`` agrega todas.
+"""
+
+from __future__ import annotations
+
+import hmac
+import os
+
+from django.conf import settings
+from django.http import HttpRequest, HttpResponse
+from prometheus_client import (
+    CONTENT_TYPE_LATEST,
+    CollectorRegistry,
+    Counter,
+    Gauge,
+    Histogram,
+    generate_latest,
+    multiprocess,
+)
+
+HTTP_DURATION = Histogram(
+    "trader_monitor_http_request_duration_seconds",
+    "Latência das requisições HTTP por rota.",
+    ["method", "route", "status"],
+    buckets=(0.001, 0.0025, 0.005, 0.01, 0.025, 0.05, 0.1, 0.25, 0.5, 1, 2.5, 5, 10),
+)
+EVENTS_INGESTED = Counter(
+    "trader_monitor_events_ingested_total",
+    "Entregas de webhook aceitas, por resultado (created/duplicate).",
+    ["outcome"],
+)
+WEBHOOK_REJECTED = Counter(
+    "trader_monitor_webhook_rejected_total",
+    "Entregas de webhook rejeitadas, por motivo.",
+    ["reason"],
+)
+BROADCAST_FAILURES = Counter(
+    "trader_monitor_broadcast_failures_total",
+    "Falhas ao publicar new_event na camada de canais.",
+)
+STORE_ERRORS = Counter(
+    "trader_monitor_store_errors_total",
+    "Erros do armazenamento de eventos, por operação.",
+    ["operation"],
+)
+WS_CONNECTIONS = Gauge(
+    "trader_monitor_websocket_connections",
+    "Conexões WebSocket abertas.",
+    multiprocess_mode="livesum",
+)
+INSIGHT_CALLS = Counter(
+    "trader_monitor_insight_calls_total",
+    "Gerações de insight, por origem e resultado.",
+    ["source", "outcome"],
+)
+INSIGHT_COST = Counter(
+    "trader_monitor_insight_cost_usd_total",
+    "Custo acumulado (USD) das chamadas ao modelo.",
+)
+
+
+def observe_http(method: str, route: str, status: int, seconds: float) -> None:
+    HTTP_DURATION.labels(method, route, str(status)).observe(seconds)
+
+
+def _registry() -> CollectorRegistry | None:
+    if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+        registry = CollectorRegistry()
+        multiprocess.MultiProcessCollector(registry)  # type: ignore[no-untyped-call]
+        return registry
+    return None
+
+
+def metrics_view(request: HttpRequest) -> HttpResponse:
+    """Exposição Prometheus; exige ``METRICS_TOKEN`` (Bearer) quando configurado."""
+    token = settings.METRICS_TOKEN
+    if token:
+        supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
+        if not hmac.compare_digest(supplied.encode(), token.encode()):
+            return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
+    registry = _registry()
+    payload = generate_latest(registry) if registry is not None else generate_latest()
+    return HttpResponse(payload, content_type=CONTENT_TYPE_LATEST)
