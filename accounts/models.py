@@ -7,6 +7,3 @@ from django.contrib.auth.models import AbstractUser
 
 class User(AbstractUser):
     """Analistas e administradores do painel. ``is_staff`` marca administradores."""
-
-    class Meta(AbstractUser.Meta):
-        swappable = "AUTH_USER_MODEL"

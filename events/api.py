@@ -15,14 +15,30 @@ from events.services import event_broadcast
 from events.webhook import Delivery, process_delivery
 
 _WEBHOOK_HEADERS = [
-    OpenApiParameter("webhook-id", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                     description="Id único da mensagem (Standard Webhooks); chave de idempotência."),
-    OpenApiParameter("webhook-timestamp", OpenApiTypes.INT, OpenApiParameter.HEADER,
-                     description="Segundos desde a época Unix; tolerância de ±5 min."),
-    OpenApiParameter("webhook-signature", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                     description="`v1,<base64 HMAC-SHA256>`; vários separados por espaço."),
-    OpenApiParameter("Idempotency-Key", OpenApiTypes.STR, OpenApiParameter.HEADER,
-                     description="Só sem WEBHOOK_SECRET (desenvolvimento): chave de idempotência."),
+    OpenApiParameter(
+        "webhook-id",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="Id único da mensagem (Standard Webhooks); chave de idempotência.",
+    ),
+    OpenApiParameter(
+        "webhook-timestamp",
+        OpenApiTypes.INT,
+        OpenApiParameter.HEADER,
+        description="Segundos desde a época Unix; tolerância de ±5 min.",
+    ),
+    OpenApiParameter(
+        "webhook-signature",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="`v1,<base64 HMAC-SHA256>`; vários separados por espaço.",
+    ),
+    OpenApiParameter(
+        "Idempotency-Key",
+        OpenApiTypes.STR,
+        OpenApiParameter.HEADER,
+        description="Só sem WEBHOOK_SECRET (desenvolvimento): chave de idempotência.",
+    ),
 ]
 _ERROR = OpenApiTypes.OBJECT
 
@@ -30,9 +46,9 @@ _ERROR = OpenApiTypes.OBJECT
 class WebhookEventView(APIView):
     """Mesma lógica do app ASGI (``events.webhook``); atende WSGI e o cliente de testes do Django."""
 
-    authentication_classes: list[type] = []
-    permission_classes = [AllowAny]
-    parser_classes: list[type] = []
+    authentication_classes = []  # noqa: RUF012
+    permission_classes = [AllowAny]  # noqa: RUF012
+    parser_classes = []  # noqa: RUF012
 
     @extend_schema(
         operation_id="webhook_event",
@@ -59,8 +75,13 @@ class WebhookEventView(APIView):
         examples=[
             OpenApiExample(
                 "compra",
-                value={"userId": "u-42", "type": "purchase", "value": 199.9,
-                       "timestamp": "2026-11-29T12:00:00Z", "metadata": {"asset": "PETR4"}},
+                value={
+                    "userId": "u-42",
+                    "type": "purchase",
+                    "value": 199.9,
+                    "timestamp": "2026-11-29T12:00:00Z",
+                    "metadata": {"asset": "PETR4"},
+                },
                 request_only=True,
             )
         ],

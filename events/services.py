@@ -116,7 +116,4 @@ _SECRET_HEADERS = frozenset({"webhook-signature", "authorization", "cookie", "x-
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:
-    return {
-        name: ("[removido]" if name in _SECRET_HEADERS else value[:500])
-        for name, value in headers.items()
-    }
+    return {name: ("[removido]" if name in _SECRET_HEADERS else value[:500]) for name, value in headers.items()}

@@ -190,15 +190,14 @@ class EventStore:
         return not self.in_memory
 
     def _retrying(self, operation: str, fn: Callable[[], T]) -> T:
+        retrying = Retrying(
+            retry=retry_if_exception_type(_TRANSIENT),
+            stop=stop_after_attempt(self.write_attempts),
+            wait=wait_exponential_jitter(multiplier=0.05, max=0.5, jitter=0.05),
+            reraise=False,
+        )
         try:
-            for attempt in Retrying(
-                retry=retry_if_exception_type(_TRANSIENT),
-                stop=stop_after_attempt(self.write_attempts),
-                wait=wait_exponential_jitter(multiplier=0.05, max=0.5, jitter=0.05),
-                reraise=False,
-            ):
-                with attempt:
-                    return fn()
+            return retrying(fn)
         except RetryError as exc:
             metrics.STORE_ERRORS.labels(operation).inc()
             raise StoreUnavailable(f"{operation}: {exc.last_attempt.exception()}") from exc
@@ -207,7 +206,6 @@ class EventStore:
                 raise
             metrics.STORE_ERRORS.labels(operation).inc()
             raise StoreUnavailable(f"{operation}: {exc}") from exc
-        raise AssertionError("inalcançável")  # pragma: no cover
 
     def ping(self) -> bool:
         try:
@@ -221,12 +219,8 @@ class EventStore:
         created: list[str] = []
         events = self.db[EVENTS]
         created.append(events.create_index([("timestamp", DESCENDING), ("_id", DESCENDING)]))
-        created.append(
-            events.create_index([("type", ASCENDING), ("timestamp", DESCENDING), ("_id", DESCENDING)])
-        )
-        created.append(
-            events.create_index([("userId", ASCENDING), ("timestamp", DESCENDING), ("_id", DESCENDING)])
-        )
+        created.append(events.create_index([("type", ASCENDING), ("timestamp", DESCENDING), ("_id", DESCENDING)]))
+        created.append(events.create_index([("userId", ASCENDING), ("timestamp", DESCENDING), ("_id", DESCENDING)]))
         created.append(events.create_index([("value", DESCENDING), ("_id", DESCENDING)]))
         created.append(events.create_index([("seq", ASCENDING)]))
         for levels in LEVELS.values():
@@ -327,11 +321,15 @@ class EventStore:
         if self.flush_seconds <= 0 or self._flusher is not None:
             return
         with self._flusher_lock:
-            if self._flusher is not None:
-                return
+            self._spawn_flusher()
+
+    def _spawn_flusher(self) -> None:
+        if self._flusher is None:
             self._flusher = threading.Thread(
-                target=_flush_loop, args=(weakref.ref(self), self._stop, self.flush_seconds),
-                name="rollup-flusher", daemon=True,
+                target=_flush_loop,
+                args=(weakref.ref(self), self._stop, self.flush_seconds),
+                name="rollup-flusher",
+                daemon=True,
             )
             self._flusher.start()
             atexit.register(self.close)
@@ -414,10 +412,14 @@ class EventStore:
         """Baldes da janela em ordem: ``[{bucket, key, count, sum}]``."""
 
         def op() -> list[dict[str, Any]]:
-            cursor = self.db[level.collection].find(
-                {"bucket": {"$gte": window.start, "$lt": window.end}, "count": {"$gt": 0}},
-                {"_id": 0, "bucket": 1, "key": 1, "count": 1, "sum": 1},
-            ).sort([("bucket", ASCENDING), ("key", ASCENDING)])
+            cursor = (
+                self.db[level.collection]
+                .find(
+                    {"bucket": {"$gte": window.start, "$lt": window.end}, "count": {"$gt": 0}},
+                    {"_id": 0, "bucket": 1, "key": 1, "count": 1, "sum": 1},
+                )
+                .sort([("bucket", ASCENDING), ("key", ASCENDING)])
+            )
             return list(cursor)
 
         return self._retrying("rollup_series", op)
@@ -441,8 +443,7 @@ class EventStore:
         }
         for (collection, bucket, key), delta in fresh.drain().items():
             by_collection[collection].append(
-                {"_id": _rollup_id(bucket, key), "bucket": bucket, "key": key,
-                 "count": delta.count, "sum": delta.total}
+                {"_id": _rollup_id(bucket, key), "bucket": bucket, "key": key, "count": delta.count, "sum": delta.total}
             )
         with self._flush_lock:
             for collection, docs in by_collection.items():
@@ -459,9 +460,7 @@ class EventStore:
     # --- leitura de eventos ---------------------------------------------------
 
     def get_event(self, event_id: ObjectId) -> dict[str, Any] | None:
-        result: dict[str, Any] | None = self._retrying(
-            "get_event", lambda: self.db[EVENTS].find_one({"_id": event_id})
-        )
+        result: dict[str, Any] | None = self._retrying("get_event", lambda: self.db[EVENTS].find_one({"_id": event_id}))
         return result
 
     def delete_event(self, event_id: ObjectId) -> dict[str, Any] | None:
@@ -578,9 +577,7 @@ def _flush_loop(store_ref: weakref.ref[EventStore], stop: threading.Event, inter
 @cache
 def get_store() -> EventStore:
     """O armazenamento do processo (um ``MongoClient`` por processo)."""
-    target = create_client(
-        settings.MONGO_URI, server_selection_timeout_ms=settings.MONGO_SERVER_SELECTION_TIMEOUT_MS
-    )
+    target = create_client(settings.MONGO_URI, server_selection_timeout_ms=settings.MONGO_SERVER_SELECTION_TIMEOUT_MS)
     return EventStore(
         target.client,
         target.db_name,

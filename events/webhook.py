@@ -181,8 +181,11 @@ def process_delivery(delivery: Delivery) -> WebhookResponse:
 
     if result.status == "conflict":
         return _reject(
-            delivery, 409, "conflict",
-            _("Esta chave de idempotência já foi usada com outro corpo."), id=result.event["id"],
+            delivery,
+            409,
+            "conflict",
+            _("Esta chave de idempotência já foi usada com outro corpo."),
+            id=result.event["id"],
         )
     body: dict[str, Any] = {"id": result.event["id"], "duplicate": result.status == "duplicate"}
     body["idempotencyKey"] = key.source if key else None
@@ -260,9 +263,17 @@ class WebhookApp:
             metrics.observe_http(scope["method"], ROUTE, response.status, duration)
             access_logger.log(
                 logging.ERROR if response.status >= 500 else logging.INFO,
-                "%s %s %s", scope["method"], scope["path"], response.status,
-                extra={"method": scope["method"], "path": scope["path"], "route": ROUTE,
-                       "status": response.status, "duration_ms": round(duration * 1000, 2)},
+                "%s %s %s",
+                scope["method"],
+                scope["path"],
+                response.status,
+                extra={
+                    "method": scope["method"],
+                    "path": scope["path"],
+                    "route": ROUTE,
+                    "status": response.status,
+                    "duration_ms": round(duration * 1000, 2),
+                },
             )
         except ConnectionAbortedError:
             logger.info("cliente desconectou antes de enviar o corpo")

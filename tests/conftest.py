@@ -4,7 +4,7 @@ from __future__ import annotations
 
 import json
 import os
-from collections.abc import Callable, Iterator
+from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
 
@@ -78,9 +78,10 @@ def event_body(**overrides: Any) -> bytes:
 
 
 @pytest.fixture
-def asgi_client() -> Iterator[httpx.AsyncClient]:
+async def asgi_client() -> AsyncIterator[httpx.AsyncClient]:
     """Cliente HTTP contra a aplicação ASGI real (o mesmo caminho do servidor)."""
     from trader_monitor.asgi import application
 
     transport = httpx.ASGITransport(app=application, client=("10.0.0.1", 5555))
-    yield httpx.AsyncClient(transport=transport, base_url="http://testserver")
+    async with httpx.AsyncClient(transport=transport, base_url="http://testserver") as client:
+        yield client

@@ -17,7 +17,7 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("WEBHOOK_RATE_LIMIT", "")
 os.environ["REDIS_URL"] = os.environ.get("TEST_FORCE_REDIS_URL", "")
 
-from trader_monitor.settings import *  # noqa: E402,F403
+from trader_monitor.settings import *  # noqa: F403
 
 # Hash rápido nos testes (Argon2 é lento de propósito); a ordem de produção é
 # verificada em tests/accounts.

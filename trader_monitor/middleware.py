@@ -20,7 +20,7 @@ def _route_of(request: HttpRequest) -> str:
     # Usamos o padrão da rota (não o caminho) para não explodir a cardinalidade.
     match = getattr(request, "resolver_match", None)
     if match is not None and match.route:
-        return "/" + match.route
+        return "/" + str(match.route)
     return "unmatched"
 
 

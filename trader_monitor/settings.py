@@ -153,9 +153,7 @@ if REDIS_URL:
     }
 else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
-    CHANNEL_LAYERS = {
-        "default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}
-    }
+    CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
 # MongoDB: ``mongomock://`` seleciona o armazenamento em memória (testes e demo).
 MONGO_URI: str = env.str("MONGO_URI", default="mongomock://localhost/trader_monitor")
@@ -166,9 +164,7 @@ ROLLUP_FLUSH_SECONDS: float = env.float("ROLLUP_FLUSH_SECONDS", default=1.0)
 # --- Webhook -----------------------------------------------------------------
 WEBHOOK_SECRETS: list[str] = env.str("WEBHOOK_SECRET", default="").split()
 if not WEBHOOK_SECRETS and not DEBUG:
-    raise ImproperlyConfigured(
-        "WEBHOOK_SECRET é obrigatório com DJANGO_DEBUG desligado (formato whsec_…)."
-    )
+    raise ImproperlyConfigured("WEBHOOK_SECRET é obrigatório com DJANGO_DEBUG desligado (formato whsec_…).")
 WEBHOOK_MAX_BODY_BYTES: int = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
 WEBHOOK_RETRY_AFTER_SECONDS: int = env.int("WEBHOOK_RETRY_AFTER_SECONDS", default=5)
 # Limite por IP de origem (formato django-ratelimit; vazio desliga).

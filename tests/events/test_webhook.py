@@ -11,7 +11,7 @@ from http import HTTPStatus
 from typing import Any
 
 import httpx
-import mongomock
+import mongomock.collection
 import pytest
 import time_machine
 from channels.layers import get_channel_layer
@@ -51,7 +51,9 @@ def rejections(store: EventStore) -> list[dict[str, Any]]:
     return list(store.db["rejected_webhooks"].find({}))
 
 
-async def test_signed_event_is_stored_and_answered_201(asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore) -> None:
+async def test_signed_event_is_stored_and_answered_201(
+    asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore
+) -> None:
     body = event_body(timestamp="2026-01-02T03:04:05.678Z", metadata={"asset": "PETR4"})
 
     response = await asgi_client.post(URL, content=body, headers=sign(body, msg_id="msg_1"))
@@ -74,7 +76,9 @@ async def test_signed_event_is_stored_and_answered_201(asgi_client: httpx.AsyncC
     assert doc["seq"] == 1
 
 
-async def test_timestamp_defaults_to_reception_time(asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore) -> None:
+async def test_timestamp_defaults_to_reception_time(
+    asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore
+) -> None:
     with time_machine.travel(datetime(2026, 5, 1, 12, 0, 0, tzinfo=UTC), tick=False):
         body = event_body()
         response = await asgi_client.post(URL, content=body, headers=sign(body))
@@ -108,7 +112,10 @@ async def test_timestamp_defaults_to_reception_time(asgi_client: httpx.AsyncClie
         ({"userId": "u", "type": "login", "value": 1, "metadata": {"$gt": ""}}, "metadata"),
         ({"userId": "u", "type": "login", "value": 1, "metadata": {"a.b": 1}}, "metadata"),
         ({"userId": "u", "type": "login", "value": 1, "metadata": {"blob": "x" * 17000}}, "metadata"),
-        ({"userId": "u", "type": "login", "value": 1, "metadata": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}}, "metadata"),
+        (
+            {"userId": "u", "type": "login", "value": 1, "metadata": {"a": {"b": {"c": {"d": {"e": {"f": 1}}}}}}},
+            "metadata",
+        ),
         ({"userId": "u", "type": "login", "value": 1, "user_id": "u"}, "user_id"),
     ],
 )
@@ -130,7 +137,9 @@ async def test_each_invalid_field_is_named_and_nothing_is_stored(
 
 
 @pytest.mark.parametrize("body", [b"{not json", b"[1, 2]", b'{"userId": "u", "type": "t", "value": NaN}', b"\xff\xfe"])
-async def test_malformed_json_is_400(asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore, body: bytes) -> None:
+async def test_malformed_json_is_400(
+    asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore, body: bytes
+) -> None:
     headers = sign(body.decode("latin-1")) if body == b"\xff\xfe" else sign(body)
 
     response = await asgi_client.post(URL, content=body, headers=headers)
@@ -153,7 +162,9 @@ async def test_unsigned_request_is_401_and_quarantined(asgi_client: httpx.AsyncC
     assert rejected["body"] == event_body().decode()
 
 
-async def test_wrong_secret_and_tampered_body_are_401(asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore) -> None:
+async def test_wrong_secret_and_tampered_body_are_401(
+    asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore
+) -> None:
     body = event_body()
     wrong = await asgi_client.post(URL, content=body, headers=sign(body, secret=SECOND_SECRET))
     tampered = await asgi_client.post(URL, content=event_body(value=999), headers=sign(body))
@@ -191,7 +202,9 @@ async def test_malformed_timestamp_header_is_401(asgi_client: httpx.AsyncClient,
     assert response.status_code == HTTPStatus.UNAUTHORIZED
 
 
-async def test_secret_rotation_accepts_any_configured_secret(asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore) -> None:
+async def test_secret_rotation_accepts_any_configured_secret(
+    asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore
+) -> None:
     from django.conf import settings
 
     old_secret = settings.WEBHOOK_SECRETS[0]
@@ -211,7 +224,12 @@ async def test_secret_rotation_accepts_any_configured_secret(asgi_client: httpx.
 
 @pytest.mark.parametrize(
     ("skew_seconds", "expected"),
-    [(-299, HTTPStatus.CREATED), (-301, HTTPStatus.UNAUTHORIZED), (299, HTTPStatus.CREATED), (301, HTTPStatus.UNAUTHORIZED)],
+    [
+        (-299, HTTPStatus.CREATED),
+        (-301, HTTPStatus.UNAUTHORIZED),
+        (299, HTTPStatus.CREATED),
+        (301, HTTPStatus.UNAUTHORIZED),
+    ],
 )
 async def test_signature_timestamp_tolerance_edges(
     asgi_client: httpx.AsyncClient, sign: Signer, skew_seconds: int, expected: HTTPStatus
@@ -299,7 +317,14 @@ async def test_chunked_body_without_content_length_is_cut_at_limit(store: EventS
     async def send(message: dict[str, Any]) -> None:
         messages.append(message)
 
-    scope = {"type": "http", "method": "POST", "path": URL, "headers": [], "client": ("10.0.0.2", 1), "query_string": b""}
+    scope = {
+        "type": "http",
+        "method": "POST",
+        "path": URL,
+        "headers": [],
+        "client": ("10.0.0.2", 1),
+        "query_string": b"",
+    }
     await application(scope, receive, send)
 
     assert messages[0]["status"] == HTTPStatus.REQUEST_ENTITY_TOO_LARGE
@@ -333,7 +358,7 @@ async def test_store_down_is_503_with_retry_after_and_nothing_stored(
 async def test_lost_acknowledgement_is_retried_and_still_created(
     asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
-    original = mongomock.collection.Collection.insert_one
+    original: Any = mongomock.collection.Collection.insert_one
     calls = {"n": 0}
 
     def write_then_fail(self: Any, document: Any, *args: Any, **kwargs: Any) -> Any:
@@ -408,7 +433,9 @@ async def test_trailing_slash_is_accepted_without_redirect(asgi_client: httpx.As
 
 
 class TestUnsignedDevelopmentMode:
-    async def test_idempotency_key_header_dedupes(self, unsigned: None, asgi_client: httpx.AsyncClient, store: EventStore) -> None:
+    async def test_idempotency_key_header_dedupes(
+        self, unsigned: None, asgi_client: httpx.AsyncClient, store: EventStore
+    ) -> None:
         body = event_body()
         first = await asgi_client.post(URL, content=body, headers={"Idempotency-Key": "k-1"})
         again = await asgi_client.post(URL, content=body, headers={"Idempotency-Key": "k-1"})
@@ -419,7 +446,9 @@ class TestUnsignedDevelopmentMode:
         assert again.json()["duplicate"] is True
         assert len(stored(store)) == 1
 
-    async def test_body_with_own_timestamp_dedupes_on_content(self, unsigned: None, asgi_client: httpx.AsyncClient, store: EventStore) -> None:
+    async def test_body_with_own_timestamp_dedupes_on_content(
+        self, unsigned: None, asgi_client: httpx.AsyncClient, store: EventStore
+    ) -> None:
         body = event_body(timestamp="2026-01-01T00:00:00Z")
         reordered = json.dumps(dict(reversed(list(json.loads(body).items())))).encode()
 
