@@ -12,6 +12,9 @@ from trader_monitor.metrics import metrics_view
 
 urlpatterns = [
     re_path(r"^api/webhook/event/?$", WebhookEventView.as_view(), name="webhook-event"),
+    path("api/auth/", include("accounts.urls")),
+    path("api/", include("events.urls")),
+    path("api/", include("insights.urls")),
     path("api/health", health.health, name="health"),
     path("api/health/ready", health.ready, name="health-ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),

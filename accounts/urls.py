@@ -1,0 +1,7 @@
+"""Rotas HTTP do app `accounts` (montadas em trader_monitor/urls.py)."""
+
+from __future__ import annotations
+
+from typing import Any
+
+urlpatterns: list[Any] = []
