@@ -287,8 +287,12 @@ class EventStore:
             self._track(outcome.document, +1)
         return outcome
 
-    def insert_events_bulk(self, docs: list[EventDocument]) -> int:
-        """Carga em lote (seed). Ignora ``_id`` já existentes; devolve quantos entraram."""
+    def insert_events_bulk(self, docs: list[EventDocument], *, track_rollups: bool = True) -> int:
+        """Carga em lote (seed). Ignora ``_id`` já existentes; devolve quantos entraram.
+
+        Com ``track_rollups=False`` as agregações não são tocadas: para cargas grandes
+        é mais barato chamar ``rebuild_rollups()`` uma vez no final.
+        """
         if not docs:
             return 0
         last = self._reserve_seq(len(docs))
@@ -307,8 +311,9 @@ class EventStore:
                     return [doc for index, doc in enumerate(batch) if index not in failed]
 
         inserted = self._retrying("insert_events_bulk", op)
-        for doc in inserted:
-            self._track(doc, +1)
+        if track_rollups:
+            for doc in inserted:
+                self._track(doc, +1)
         return len(inserted)
 
     def _track(self, doc: dict[str, Any], sign: int) -> None:
