@@ -238,6 +238,7 @@ class EventStore:
     def drop_all(self) -> None:
         """Apaga todas as coleções do banco (testes e ``seed --reset``)."""
         self.rollups.drain()
+        self._rejections_since_trim = 0
         for name in self.db.list_collection_names():
             self.db.drop_collection(name)
 

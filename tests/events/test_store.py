@@ -116,7 +116,7 @@ def test_failed_flush_keeps_the_deltas_for_the_next_one(store: EventStore, monke
 
 
 def test_background_flusher_writes_rollups_without_a_reader_asking() -> None:
-    client = mongomock.MongoClient(tz_aware=True)
+    client: Any = mongomock.MongoClient(tz_aware=True)
     store = EventStore(client, "flusher_test", in_memory=True, flush_seconds=0.01)
     flushed = threading.Event()
     original = store.flush_rollups

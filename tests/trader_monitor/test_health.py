@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import concurrent.futures
 from http import HTTPStatus
 from typing import Any
 
@@ -54,7 +55,7 @@ def test_readiness_gives_up_after_two_seconds(
     class SlowFuture:
         def result(self, timeout: float) -> bool:
             waited["timeout"] = timeout
-            raise health.concurrent.futures.TimeoutError
+            raise concurrent.futures.TimeoutError
 
     monkeypatch.setattr(health._pool, "submit", lambda fn: SlowFuture())
 

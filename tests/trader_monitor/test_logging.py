@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import logging
+from collections.abc import Iterator
 from http import HTTPStatus
 
 import httpx
@@ -16,7 +17,7 @@ pytestmark = pytest.mark.django_db
 
 
 @pytest.fixture
-def json_lines() -> list[str]:
+def json_lines() -> Iterator[list[str]]:
     """Captura a saída do formatador JSON configurado em LOGGING."""
     from logging.config import dictConfig
 
