@@ -88,13 +88,16 @@ def _ceil_to_millisecond(moment: datetime) -> datetime:
 
 
 class TypesField(serializers.CharField):
-    """Um tipo ou vários separados por vírgula (``purchase,deposit``)."""
+    """Um tipo ou vários separados por vírgula (``purchase,deposit``), como texto exato."""
 
     default_error_messages = {  # noqa: RUF012
         "empty_item": _("Tipo vazio na lista."),
         "bad_item": _("Cada tipo tem até 64 caracteres, sem espaços nas pontas nem caracteres de controle."),
         "too_many": _("No máximo 20 tipos."),
     }
+
+    def __init__(self, **kwargs: Any) -> None:
+        super().__init__(trim_whitespace=False, **kwargs)
 
     def to_internal_value(self, data: Any) -> tuple[str, ...]:  # type: ignore[override]
         text = super().to_internal_value(data)
@@ -237,7 +240,9 @@ class StrictQuerySerializer(serializers.Serializer[dict[str, Any]]):
                 errors[name] = [str(_("Informe este parâmetro uma só vez."))]
         if errors:
             raise serializers.ValidationError(errors)
-        validated: dict[str, Any] = super().to_internal_value(data)
+        # Um dict simples (não QueryDict): o DRF trataria ``type=`` como ausente; aqui é erro.
+        plain = {name: data[name] for name in data}
+        validated: dict[str, Any] = super().to_internal_value(plain)
         return validated
 
 
