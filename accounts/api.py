@@ -25,14 +25,14 @@ from accounts.serializers import (
 )
 from accounts.services import user_create
 from trader_monitor.openapi import error_responses
-from trader_monitor.ratelimit import DefaultApiThrottle, LoginIpThrottle, LoginThrottle, RegisterThrottle
+from trader_monitor.ratelimit import LoginIpThrottle, LoginThrottle, RegisterThrottle
 
 _REFRESH_401 = "Refresh ausente, inválido, expirado ou já revogado (logout/rotação)."
 
 
 class RegisterApi(APIView):
     permission_classes = [CanRegister]  # noqa: RUF012
-    throttle_classes = [RegisterThrottle, DefaultApiThrottle]  # noqa: RUF012
+    throttle_classes = [RegisterThrottle]  # noqa: RUF012
 
     @extend_schema(
         operation_id="auth_register",

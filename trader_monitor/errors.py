@@ -58,6 +58,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             fields = {"non_field_errors": [str(item) for item in exc.detail]}
         body["detail"] = _("Parâmetros inválidos: %(names)s.") % {"names": ", ".join(sorted(fields))}
         body["fields"] = fields
+    elif isinstance(exc, exceptions.Throttled):
+        body["detail"] = _("Limite de requisições excedido; tente novamente em %(n)d s.") % {
+            "n": getattr(exc, "wait", None) or 1
+        }
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
         body["detail"] = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)

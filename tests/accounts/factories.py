@@ -8,6 +8,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 
 PASSWORD = "correct-horse-battery-staple-42"
+WRONG = "not-the-password"
 
 
 def make_user(username: str = "analyst", *, staff: bool = False, active: bool = True) -> User:
