@@ -9,10 +9,12 @@ from urllib.parse import parse_qs, urlsplit
 
 import pytest
 import time_machine
+from asgiref.sync import sync_to_async
 from bson import ObjectId
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 from rest_framework.test import APIClient
+from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
 from events.domain import isoformat
@@ -360,3 +362,16 @@ def test_slashed_path_answers_too(client: APIClient) -> None:
 
 def test_anonymous_gets_401() -> None:
     assert APIClient().get(URL).status_code == HTTPStatus.UNAUTHORIZED
+
+
+@pytest.mark.django_db(transaction=True)
+async def test_list_answers_through_the_real_asgi_app(asgi_client: Any, store: EventStore) -> None:
+    user = await sync_to_async(make_user)("ana")
+    refresh = await sync_to_async(RefreshToken.for_user)(user)  # grava o token emitido (lista negra)
+    token = str(refresh.access_token)
+    _insert(store, [_doc()])
+
+    response = await asgi_client.get(URL, headers={"Authorization": f"Bearer {token}"})
+
+    assert response.status_code == HTTPStatus.OK
+    assert response.json()["total"] == 1
