@@ -2,35 +2,70 @@
 
 from __future__ import annotations
 
+from datetime import UTC, datetime
+from typing import Any
+
 from asgiref.sync import async_to_sync
+from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
-from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema
-from rest_framework.permissions import AllowAny
+from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
+from rest_framework import serializers, status
+from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events.domain import EventPayload
-from events.services import event_broadcast
+from accounts.permissions import IsStaff
+from events.buckets import Window
+from events.domain import EventPayload, isoformat, parse_event_id
+from events.selectors import (
+    DEFAULT_RANGE,
+    RangeError,
+    event_get,
+    event_list,
+    resolve_window,
+    summary_cached,
+    timeseries_compute,
+)
+from events.serializers import (
+    SORTS,
+    EventListInputSerializer,
+    EventListOutputSerializer,
+    EventOutputSerializer,
+    ListCursor,
+    SummaryInputSerializer,
+    SummaryOutputSerializer,
+    TimeseriesInputSerializer,
+    TimeseriesOutputSerializer,
+    check_span,
+    encode_cursor,
+)
+from events.services import event_broadcast, event_delete
+from events.store import EventFilter
 from events.webhook import Delivery, process_delivery
+from trader_monitor.openapi import ErrorSerializer, error_responses
 
 _WEBHOOK_HEADERS = [
     OpenApiParameter(
         "webhook-id",
         OpenApiTypes.STR,
         OpenApiParameter.HEADER,
+        required=True,
         description="Id único da mensagem (Standard Webhooks); chave de idempotência.",
     ),
     OpenApiParameter(
         "webhook-timestamp",
         OpenApiTypes.INT,
         OpenApiParameter.HEADER,
+        required=True,
         description="Segundos desde a época Unix; tolerância de ±5 min.",
     ),
     OpenApiParameter(
         "webhook-signature",
         OpenApiTypes.STR,
         OpenApiParameter.HEADER,
+        required=True,
         description="`v1,<base64 HMAC-SHA256>`; vários separados por espaço.",
     ),
     OpenApiParameter(
@@ -40,7 +75,20 @@ _WEBHOOK_HEADERS = [
         description="Só sem WEBHOOK_SECRET (desenvolvimento): chave de idempotência.",
     ),
 ]
-_ERROR = OpenApiTypes.OBJECT
+_ERROR = ErrorSerializer
+_WEBHOOK_ACCEPTED = inline_serializer(
+    "WebhookAccepted",
+    fields={
+        "id": serializers.CharField(help_text="Id do evento (ObjectId, 24 hex)."),
+        "duplicate": serializers.BooleanField(help_text="`true` quando é reenvio de evento já gravado."),
+        "idempotencyKey": serializers.ChoiceField(
+            choices=["webhook-id", "idempotency-key", "body"],
+            allow_null=True,
+            help_text="De onde veio a chave de idempotência (nulo: nenhuma).",
+        ),
+        "warning": serializers.CharField(required=False, help_text="Presente quando não há chave de idempotência."),
+    },
+)
 
 
 class WebhookEventView(APIView):
@@ -49,6 +97,8 @@ class WebhookEventView(APIView):
     authentication_classes = []  # noqa: RUF012
     permission_classes = [AllowAny]  # noqa: RUF012
     parser_classes = []  # noqa: RUF012
+    # Tem limite próprio, por IP e com falha aberta (events.webhook._rate_limited).
+    throttle_classes = []  # noqa: RUF012
 
     @extend_schema(
         operation_id="webhook_event",
@@ -61,10 +111,10 @@ class WebhookEventView(APIView):
         tags=["webhook"],
         auth=[],
         parameters=_WEBHOOK_HEADERS,
-        request=EventPayload,
+        request={"application/json": EventPayload},
         responses={
-            201: OpenApiResponse(OpenApiTypes.OBJECT, description="Evento gravado."),
-            200: OpenApiResponse(OpenApiTypes.OBJECT, description="Reenvio de evento já gravado."),
+            201: OpenApiResponse(_WEBHOOK_ACCEPTED, description="Evento gravado."),
+            200: OpenApiResponse(_WEBHOOK_ACCEPTED, description="Reenvio de evento já gravado."),
             400: OpenApiResponse(_ERROR, description="JSON ou campos inválidos (nomeia o campo)."),
             401: OpenApiResponse(_ERROR, description="Assinatura ausente, inválida ou fora da tolerância."),
             409: OpenApiResponse(_ERROR, description="Chave já usada com outro corpo."),
@@ -99,3 +149,211 @@ class WebhookEventView(APIView):
         if result.broadcast is not None:
             async_to_sync(event_broadcast)(event=result.broadcast, cursor=result.cursor)
         return Response(result.body, status=result.status, headers=result.headers)
+
+
+# --- leitura e remoção -------------------------------------------------------------
+
+_EVENT_ID = OpenApiParameter(
+    "event_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="Id do evento (ObjectId, 24 hex)."
+)
+
+
+def _range_error(exc: RangeError) -> ValidationError:
+    return ValidationError({exc.param: [str(exc)]})
+
+
+def _window(params: dict[str, Any], *, now: datetime) -> Window:
+    """Janela do resumo/série: ``range`` (padrão 24h) ou ``from``/``to``."""
+    try:
+        window = resolve_window(range_name=params.get("range"), start=params.get("from"), end=params.get("to"), now=now)
+    except RangeError as exc:
+        raise _range_error(exc) from None
+    assert window is not None  # com default_range sempre há janela
+    check_span(window.start, window.end)
+    return window
+
+
+def _list_filter(params: dict[str, Any], *, now: datetime) -> EventFilter:
+    """Filtros da listagem; sem ``range``/``from``/``to`` a listagem cobre todo o histórico."""
+    start, end = params.get("from"), params.get("to")
+    if params.get("range"):
+        try:
+            window = resolve_window(range_name=params["range"], start=None, end=None, now=now, default_range=None)
+        except RangeError as exc:
+            raise _range_error(exc) from None
+        if window is not None:
+            start, end = window.start, window.end
+    return EventFilter(types=params.get("type", ()), user_id=params.get("userId"), start=start, end=end)
+
+
+def _link(request: Request, **params: Any) -> str:
+    query = request.query_params.copy()
+    for name, value in params.items():
+        query[name] = str(value)
+    return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
+
+
+class EventListApi(APIView):
+    @extend_schema(
+        operation_id="events_list",
+        summary="Listar eventos",
+        description=(
+            "Dois modos de paginação:\n\n"
+            "* **por página** (`page`, `limit`): devolve `total` e links `next`/`previous`; "
+            "o custo cresce com a profundidade (skip).\n"
+            "* **por chave** (`cursor`): mande o `nextCursor` recebido (vem em toda página que "
+            "tem continuação, inclusive no modo por página). O cursor é opaco e assinado e já "
+            "carrega ordenação e filtros — só `limit` pode acompanhá-lo. Neste modo `total`, "
+            "`page` e `previous` são nulos (contar custaria O(n)).\n\n"
+            "Ordenação estável: empates desfeitos pelo id. `from` é inclusivo e `to` exclusivo; "
+            "sem `range`/`from`/`to` a lista cobre todo o histórico. Parâmetros desconhecidos "
+            "ou repetidos → 400."
+        ),
+        tags=["events"],
+        parameters=[EventListInputSerializer],
+        responses={200: EventListOutputSerializer, **error_responses(400, 401, 429, 503)},
+    )
+    def get(self, request: Request) -> Response:
+        params_serializer = EventListInputSerializer(data=request.query_params)
+        params_serializer.is_valid(raise_exception=True)
+        params = params_serializer.validated_data
+        limit: int = params["limit"]
+        cursor: ListCursor | None = params.get("cursor")
+        page: int | None = None
+        if cursor is not None:
+            sort, event_filter = cursor.sort, cursor.event_filter
+        else:
+            sort, page = params["sort"], params["page"]
+            event_filter = _list_filter(params, now=datetime.now(UTC))
+        sort_field, descending = SORTS[sort]
+        result = event_list(
+            event_filter=event_filter,
+            sort_field=sort_field,
+            descending=descending,
+            limit=limit,
+            page=page or 1,
+            after=cursor.position if cursor is not None else None,
+            with_total=cursor is None,
+        )
+        next_cursor = (
+            encode_cursor(ListCursor(sort, event_filter, result.next_position))
+            if result.next_position is not None
+            else None
+        )
+        if page is None:
+            next_link = _link(request, cursor=next_cursor, limit=limit) if next_cursor else None
+            previous_link = None
+        else:
+            next_link = _link(request, page=page + 1) if next_cursor else None
+            previous_link = _link(request, page=page - 1) if page > 1 else None
+        body = {
+            "results": result.results,
+            "page": page,
+            "limit": limit,
+            "total": result.total,
+            "next": next_link,
+            "previous": previous_link,
+            "nextCursor": next_cursor,
+        }
+        return Response(EventListOutputSerializer(body).data)
+
+
+class IsStaffToDelete(BasePermission):
+    """Leitura para qualquer usuário autenticado; remoção só para administradores."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.method != "DELETE" or IsStaff().has_permission(request, view)
+
+
+class EventDetailApi(APIView):
+    permission_classes = [IsAuthenticated, IsStaffToDelete]  # noqa: RUF012
+
+    @extend_schema(
+        operation_id="events_retrieve",
+        summary="Detalhar evento",
+        tags=["events"],
+        parameters=[_EVENT_ID],
+        responses={
+            200: EventOutputSerializer,
+            **error_responses(401, 404, 429, 503, e404="Id desconhecido ou malformado."),
+        },
+    )
+    def get(self, request: Request, event_id: str) -> Response:
+        event = event_get(event_id=event_id)
+        if event is None:
+            raise NotFound(_("Evento não encontrado."))
+        return Response(EventOutputSerializer(event).data)
+
+    @extend_schema(
+        operation_id="events_destroy",
+        summary="Remover evento (administradores)",
+        description="Remove o evento e desconta-o das agregações.",
+        tags=["events"],
+        parameters=[_EVENT_ID],
+        responses={
+            204: OpenApiResponse(description="Removido."),
+            **error_responses(
+                401, 403, 404, 429, 503, e403="Só administradores removem.", e404="Id desconhecido ou malformado."
+            ),
+        },
+    )
+    def delete(self, request: Request, event_id: str) -> Response:
+        oid = parse_event_id(event_id)
+        if oid is None or not event_delete(event_id=oid):
+            raise NotFound(_("Evento não encontrado."))
+        return Response(status=status.HTTP_204_NO_CONTENT)
+
+
+class EventSummaryApi(APIView):
+    @extend_schema(
+        operation_id="events_summary",
+        summary="Resumo da janela",
+        description=(
+            "Por tipo: contagem, soma e média; ticket médio (geral e de `purchase`); top N "
+            "usuários por valor e por frequência. Calculado a partir das agregações, com a "
+            "janela efetiva (arredondada para fora até os baldes) na resposta. Guardado em "
+            f"cache por `SUMMARY_CACHE_SECONDS` com chave nos parâmetros como enviados; padrão `range={DEFAULT_RANGE}`."
+        ),
+        tags=["events"],
+        parameters=[SummaryInputSerializer],
+        responses={200: SummaryOutputSerializer, **error_responses(400, 401, 429, 503)},
+    )
+    def get(self, request: Request) -> Response:
+        params_serializer = SummaryInputSerializer(data=request.query_params)
+        params_serializer.is_valid(raise_exception=True)
+        params = params_serializer.validated_data
+        now = datetime.now(UTC)
+        window = _window(params, now=now)
+        summary = summary_cached(cache_key_parts=_cache_key(params), window=window, top=params["top"], now=now)
+        return Response(SummaryOutputSerializer(summary).data)
+
+
+def _cache_key(params: dict[str, Any]) -> tuple[str, ...]:
+    start, end = params.get("from"), params.get("to")
+    return (
+        "v1",
+        f"range={params.get('range') or ('' if start or end else DEFAULT_RANGE)}",
+        f"from={isoformat(start) if start else ''}",
+        f"to={isoformat(end) if end else ''}",
+        f"top={params['top']}",
+    )
+
+
+class EventTimeseriesApi(APIView):
+    @extend_schema(
+        operation_id="events_timeseries",
+        summary="Série temporal da janela",
+        description=(
+            "Contagem e soma por intervalo (e contagem por tipo), no máximo 120 pontos, "
+            f"a partir das agregações. Mesmos parâmetros de janela do resumo; padrão `range={DEFAULT_RANGE}`."
+        ),
+        tags=["events"],
+        parameters=[TimeseriesInputSerializer],
+        responses={200: TimeseriesOutputSerializer, **error_responses(400, 401, 429, 503)},
+    )
+    def get(self, request: Request) -> Response:
+        params_serializer = TimeseriesInputSerializer(data=request.query_params)
+        params_serializer.is_valid(raise_exception=True)
+        now = datetime.now(UTC)
+        window = _window(params_serializer.validated_data, now=now)
+        return Response(TimeseriesOutputSerializer(timeseries_compute(window=window, now=now)).data)

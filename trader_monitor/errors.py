@@ -5,11 +5,14 @@ from __future__ import annotations
 from typing import Any
 
 from django.utils.translation import gettext as _
+from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from events.store import StoreUnavailable
+
+RATELIMITED_RETRY_AFTER_SECONDS = 60
 
 _CODES = {
     status.HTTP_400_BAD_REQUEST: "invalid_request",
@@ -37,6 +40,14 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
             headers={"Retry-After": "5"},
         )
+    if isinstance(exc, Ratelimited):
+        # O decorador do django-ratelimit sinaliza excesso com PermissionDenied (403);
+        # para o cliente é 429. Sem o tempo exato, sugerimos a janela padrão.
+        return Response(
+            {"error": "rate_limited", "detail": _("Limite de requisições excedido; tente mais tarde.")},
+            status=status.HTTP_429_TOO_MANY_REQUESTS,
+            headers={"Retry-After": str(RATELIMITED_RETRY_AFTER_SECONDS)},
+        )
     response = exception_handler(exc, context)
     if response is None:
         return None
@@ -47,6 +58,10 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             fields = {"non_field_errors": [str(item) for item in exc.detail]}
         body["detail"] = _("Parâmetros inválidos: %(names)s.") % {"names": ", ".join(sorted(fields))}
         body["fields"] = fields
+    elif isinstance(exc, exceptions.Throttled):
+        body["detail"] = _("Limite de requisições excedido; tente novamente em %(n)d s.") % {
+            "n": getattr(exc, "wait", None) or 1
+        }
     elif isinstance(exc, exceptions.APIException):
         detail = exc.detail
         body["detail"] = str(detail.get("detail", detail)) if isinstance(detail, dict) else str(detail)

@@ -273,3 +273,44 @@ if SENTRY_DSN:  # pragma: no cover - depende de serviço externo
     import sentry_sdk
 
     sentry_sdk.init(dsn=SENTRY_DSN, traces_sample_rate=env.float("SENTRY_TRACES_RATE", default=0.0))
+
+# --- Autenticação, limites de taxa e OpenAPI da API (issue 3) ------------------
+# Limites por rota (formato django-ratelimit, ex.: "10/m"). ``default`` vale para
+# toda view DRF sem limite próprio (por usuário autenticado, senão por IP).
+# ``auth-login`` e ``auth-register`` contam por IP+usuário; ``auth-login-ip``, por IP.
+# Sobrescreva pelo ambiente: API_RATE_LIMITS="auth-login=5/m,events-list=120/m"
+# (uma rota com valor vazio ou "off" fica sem limite próprio).
+API_RATE_LIMITS_ENABLED: bool = env.bool("API_RATE_LIMITS_ENABLED", default=True)
+API_RATE_LIMITS: dict[str, str] = {
+    "default": "600/m",
+    "auth-login": "10/m",
+    "auth-login-ip": "60/m",
+    "auth-register": "10/h",
+    **env.dict("API_RATE_LIMITS", default={}),
+}
+
+
+def _valid_rate(rate: str) -> bool:
+    """``<n>/<período>`` como o django-ratelimit entende: 10/m, 600/5m, 100/h."""
+    count, _slash, period = rate.partition("/")
+    multiplier, unit = period[:-1], period[-1:]
+    return (
+        count.isdigit()
+        and int(count) > 0
+        and unit in {"s", "m", "h", "d"}
+        and (multiplier == "" or (multiplier.isdigit() and int(multiplier) > 0))
+    )
+
+
+for _scope, _rate in API_RATE_LIMITS.items():
+    if _rate.strip().lower() not in {"", "off", "none"} and not _valid_rate(_rate.strip().lower()):
+        raise ImproperlyConfigured(f"API_RATE_LIMITS[{_scope!r}] inválido: {_rate!r} (use ex.: 10/m, 600/5m, 100/h).")
+# Quando o cache (Redis) cai: login e cadastro falham fechados (503 + Retry-After).
+API_RATE_LIMIT_UNAVAILABLE_RETRY_AFTER: int = env.int("API_RATE_LIMIT_UNAVAILABLE_RETRY_AFTER", default=5)
+REST_FRAMEWORK["DEFAULT_THROTTLE_CLASSES"] = ["trader_monitor.ratelimit.DefaultApiThrottle"]
+
+SPECTACULAR_SETTINGS["PREPROCESSING_HOOKS"] = ["trader_monitor.openapi.contract_paths"]
+SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
+    "drf_spectacular.hooks.postprocess_schema_enums",
+    "trader_monitor.openapi.pydantic_nullable",
+]
