@@ -231,11 +231,9 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         """Fecha o socket no prazo (auth/expiração) e reconfere a credencial periodicamente."""
         while True:
             wake = min(self.deadline if self.deadline is not None else math.inf, self.next_recheck)
-            try:
-                # Acorda no prazo, ou antes se os prazos mudarem (autenticação).
+            # Acorda no prazo, ou antes se os prazos mudarem (autenticação).
+            with contextlib.suppress(TimeoutError):
                 await asyncio.wait_for(self.rearm.wait(), timeout=max(0.0, wake - time.time()))
-            except TimeoutError:
-                pass
             if self.closed:
                 return
             if self.rearm.is_set():

@@ -101,6 +101,8 @@ def parse_client_message(text: str) -> ClientMessage:
             path = [str(part) for part in error["loc"]]
             if len(path) > 1 and path[0] in {"auth", "subscribe", "resume", "ping"}:
                 path = path[1:]
+            if error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+                path = ["type"]
             fields.setdefault(".".join(path) or "_", []).append(error["msg"])
         raise ProtocolError(fields) from None
 

@@ -5,9 +5,9 @@ from __future__ import annotations
 from datetime import UTC, datetime, timedelta
 
 import jwt
-from asgiref.sync import sync_to_async
 import pytest
 import time_machine
+from asgiref.sync import sync_to_async
 from django.conf import settings
 from django.contrib.sessions.models import Session
 from django.test import override_settings
