@@ -75,9 +75,7 @@ class PingMessage(_Message):
 
 
 ClientMessage = AuthMessage | SubscribeMessage | ResumeMessage | PingMessage
-_client_message: TypeAdapter[ClientMessage] = TypeAdapter(
-    Annotated[ClientMessage, Field(discriminator="type")]
-)
+_client_message: TypeAdapter[ClientMessage] = TypeAdapter(Annotated[ClientMessage, Field(discriminator="type")])
 
 
 class ProtocolError(Exception):
