@@ -20,6 +20,7 @@ from collections.abc import AsyncIterator, Iterator
 from dataclasses import dataclass
 from http import HTTPStatus
 from pathlib import Path
+from typing import Any
 
 import httpx
 import pytest
@@ -30,6 +31,7 @@ from django.test import override_settings
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import AccessToken
 from websockets.asyncio.client import connect as ws_connect
+from websockets.typing import Origin
 
 from accounts.models import User
 from tests.conftest import Signer, event_body, require_service
@@ -173,7 +175,7 @@ def _server_token(server: Server) -> str:
     return str(token)
 
 
-async def _recv(socket_client) -> dict:
+async def _recv(socket_client) -> dict[str, Any]:
     return json.loads(await asyncio.wait_for(socket_client.recv(), timeout=ws.WAIT * 2))
 
 
@@ -181,7 +183,7 @@ async def test_event_ingested_here_reaches_socket_held_by_another_process(
     server: Server, redis_layer: None, asgi_client: httpx.AsyncClient, sign: Signer
 ) -> None:
     assert settings.CHANNEL_LAYERS["default"]["BACKEND"] == "channels_redis.core.RedisChannelLayer"
-    async with ws_connect(server.ws_url, origin=server.origin) as client:
+    async with ws_connect(server.ws_url, origin=Origin(server.origin)) as client:
         await client.send(json.dumps({"type": "auth", "token": _server_token(server)}))
         hello = await _recv(client)
 
