@@ -68,6 +68,8 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         self.delivered = DeliveredIds()
         self.closed = False
         self.counted = False
+        # Cursor da URL (``?cursor=N``) guardado até o "auth" de quem entra por JWT.
+        self.pending_cursor: int | None = None
         # Instante (epoch) em que o socket fecha: prazo do "auth" ou fim da credencial.
         self.deadline: float | None = None
         self.next_recheck = math.inf
@@ -150,7 +152,7 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         except CredentialRejected as exc:
             await self._deny(exc.code, exc.detail)
             return
-        cursor = message.cursor if message.cursor is not None else getattr(self, "pending_cursor", None)
+        cursor = message.cursor if message.cursor is not None else self.pending_cursor
         await self._start(principal, cursor)
 
     async def _start(self, principal: Principal, cursor: int | None) -> None:
@@ -277,7 +279,12 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
     async def _send_json(self, payload: dict[str, Any]) -> None:
         if self.closed:
             return
-        await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+        try:
+            await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+        except OSError:
+            # ASGI: enviar para um socket já fechado levanta uma subclasse de OSError
+            # (o "disconnect" ainda está na fila). Nada a fazer além de parar de enviar.
+            self.closed = True
 
     async def _error(self, code: str, detail: str, **extra: Any) -> None:
         await self._send_json({"type": "error", "code": code, "detail": detail, **extra})
@@ -287,8 +294,11 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         if self.closed:
             return
         await self._error(code, detail)
+        if self.closed:
+            return
         self.closed = True
-        await self.close(code=CLOSE_UNAUTHENTICATED, reason=code)
+        with contextlib.suppress(OSError):
+            await self.close(code=CLOSE_UNAUTHENTICATED, reason=code)
 
 
 def _iso(epoch: float | None) -> str | None:

@@ -156,3 +156,19 @@ async def test_oversized_or_non_json_frames_are_rejected(connect: ws.Connect, us
     garbled = await ws.receive(communicator)
 
     assert [oversized["code"], binary["code"], garbled["code"]] == ["invalid_message"] * 3
+
+
+async def test_send_to_a_socket_the_client_already_closed_stops_quietly() -> None:
+    from events.consumers import EventFeedConsumer
+    from events.realtime import Principal
+
+    async def gone(message):
+        raise ConnectionResetError("cliente foi embora")  # o que o servidor ASGI levanta (OSError)
+
+    consumer = EventFeedConsumer()
+    consumer.base_send = gone
+    consumer.principal = Principal("jwt", 1, "ana", None)
+
+    await consumer.event_new({"type": "event.new", "event": {"id": "e1", "type": "login"}, "cursor": 1})
+
+    assert consumer.closed is True
