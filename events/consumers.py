@@ -294,9 +294,8 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         if self.closed:
             return
         await self._error(code, detail)
-        if self.closed:
-            return
         self.closed = True
+        # Se o cliente já saiu, o fechamento também falha com OSError: nada a fazer.
         with contextlib.suppress(OSError):
             await self.close(code=CLOSE_UNAUTHENTICATED, reason=code)
 
