@@ -163,18 +163,20 @@ async def test_allowed_origin_with_session_is_accepted(connect: ws.Connect, sess
 
 
 async def test_socket_closes_when_jwt_expires(connect: ws.Connect, user: User) -> None:
-    # O relógio de parede fica a 50 ms de um segundo cheio; o token (exp inteiro)
-    # expira nesse segundo, então o vigia fecha o socket em ~50 ms reais.
-    base = datetime.now(UTC).replace(microsecond=950_000) + timedelta(seconds=1)
-    with time_machine.travel(base, tick=True):
+    # Relógio congelado a 100 ms de um segundo cheio; o token (exp inteiro) vence
+    # nesse segundo. O vigia dorme os 100 ms (reais); o relógio é adiantado antes.
+    base = datetime.now(UTC).replace(microsecond=900_000)
+    with time_machine.travel(base, tick=False) as clock:
         token = ws.access_token(user, lifetime=timedelta(seconds=1))
         communicator = await connect()
         await communicator.send_json_to({"type": "auth", "token": token})
         hello = await ws.receive(communicator)
+        clock.shift(timedelta(seconds=1))
 
         error, close = await ws.closed_with(communicator)
 
     assert hello["type"] == "hello"
+    assert hello["expiresAt"] == (base.replace(microsecond=0) + timedelta(seconds=1)).isoformat().replace("+00:00", "Z")
     assert error["code"] == "credential_expired"
     assert close["code"] == 4401
 
