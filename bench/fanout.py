@@ -27,7 +27,7 @@ import jwt
 from websockets.asyncio.client import ClientConnection, connect
 from websockets.typing import Origin
 
-from bench.servers import CONFIGS, SECRET_KEY, RunningServer, running_server, signed_delivery
+from bench.servers import CONFIGS, SECRET_KEY, RunningServer, running_server, server_cpu_seconds, signed_delivery
 
 
 def access_token(user_id: str, lifetime: int = 3600) -> str:
@@ -84,6 +84,7 @@ async def run(server: RunningServer, user_id: str, *, sockets: int, rate: float,
     listeners = [asyncio.create_task(listen(sock, stats)) for sock in socks]
     total = int(rate * seconds)
     created = 0
+    cpu_before = server_cpu_seconds(server.process.pid)
     async with httpx.AsyncClient(base_url=server.base_url, timeout=10) as http:
         start = time.perf_counter()
         for index in range(total):
@@ -101,6 +102,7 @@ async def run(server: RunningServer, user_id: str, *, sockets: int, rate: float,
     while stats.received < expected and time.perf_counter() < grace:
         await asyncio.sleep(0.05)
     rss_end = server_rss_mb(server)
+    cpu_seconds = server_cpu_seconds(server.process.pid) - cpu_before
     for task in listeners:
         task.cancel()
     await asyncio.gather(*listeners, return_exceptions=True)
@@ -124,6 +126,8 @@ async def run(server: RunningServer, user_id: str, *, sockets: int, rate: float,
         "rss_idle_mb": rss_idle,
         "rss_sockets_open_mb": rss_open,
         "rss_end_mb": rss_end,
+        "server_cpu_percent": 100 * cpu_seconds / seconds,
+        "server_cpu_us_per_delivery": cpu_seconds * 1e6 / stats.received if stats.received else float("nan"),
         "errors": len(stats.errors),
     }
 

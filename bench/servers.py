@@ -274,6 +274,22 @@ class WrkResult:
     p50_ms: float
     p99_ms: float
     statuses: dict[str, int]
+    cpu_ms_per_request: float = float("nan")
+
+
+def server_cpu_seconds(pgid: int) -> float:
+    """CPU (usuário + sistema) consumida por todos os processos do servidor.
+
+    Numa máquina compartilhada a vazão oscila com a carga alheia; o custo de CPU
+    por requisição é bem mais estável e serve para comparar os servidores.
+    """
+    pids = subprocess.run(["ps", "-o", "pid=", "-g", str(pgid)], capture_output=True, text=True, check=False).stdout
+    ticks = 0
+    for pid in pids.split():
+        with contextlib.suppress(OSError):
+            fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+            ticks += int(fields[11]) + int(fields[12])  # utime, stime
+    return ticks / os.sysconf("SC_CLK_TCK")
 
 
 def _ms(value: str) -> float:
@@ -312,10 +328,13 @@ def main() -> None:
         sys.exit("wrk não encontrado (apt-get install wrk)")
 
     names = args.only or list(CONFIGS)
+    print(f"# carga da máquina no início: {os.getloadavg()}")
     print(
         f"# wrk -t{args.threads} -c{args.connections} -d{args.duration}s, {args.runs} rodadas; CPUs: {os.cpu_count()}"
     )
-    print(f"{'config':<26} {'req/s (mediana)':>16} {'p50 ms':>8} {'p99 ms':>8}  rodadas req/s; status")
+    print(
+        f"{'config':<26} {'req/s (mediana)':>16} {'p50 ms':>8} {'p99 ms':>8} {'CPU ms/req':>10}  rodadas req/s; status"
+    )
     with tempfile.TemporaryDirectory(prefix="tm-wrk-") as tmp:
         lua = Path(tmp) / "webhook.lua"
         lua.write_text(LUA)
@@ -339,6 +358,7 @@ def main() -> None:
                 )
                 offset += sum(warm.statuses.values()) + args.connections * 4
                 for _ in range(args.runs):
+                    cpu_before = server_cpu_seconds(server.process.pid)
                     result = run_wrk(
                         server.base_url,
                         requests_file,
@@ -348,17 +368,21 @@ def main() -> None:
                         duration=args.duration,
                         offset=offset,
                     )
-                    offset += sum(result.statuses.values()) + args.connections * 4
+                    served = sum(result.statuses.values())
+                    result.cpu_ms_per_request = (server_cpu_seconds(server.process.pid) - cpu_before) * 1000 / served
+                    offset += served + args.connections * 4
                     results.append(result)
             rps = statistics.median(r.rps for r in results)
             p50 = statistics.median(r.p50_ms for r in results)
             p99 = statistics.median(r.p99_ms for r in results)
+            cpu = statistics.median(r.cpu_ms_per_request for r in results)
             statuses: dict[str, int] = {}
             for r in results:
                 for code, n in r.statuses.items():
                     statuses[code] = statuses.get(code, 0) + n
             runs = "/".join(f"{r.rps:.0f}" for r in results)
-            print(f"{name:<26} {rps:>16.0f} {p50:>8.2f} {p99:>8.2f}  {runs}; {statuses}", flush=True)
+            print(f"{name:<26} {rps:>16.0f} {p50:>8.2f} {p99:>8.2f} {cpu:>10.3f}  {runs}; {statuses}", flush=True)
+    print(f"# carga da máquina ao final: {os.getloadavg()}")
 
 
 if __name__ == "__main__":
