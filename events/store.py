@@ -517,11 +517,22 @@ class EventStore:
 
         return self._retrying("list_events", op_list)
 
-    def events_after_seq(self, seq: int, *, limit: int) -> list[dict[str, Any]]:
-        """Eventos com ``seq`` maior que o cursor, em ordem (retomada do feed)."""
+    def events_after_seq(
+        self,
+        seq: int,
+        *,
+        limit: int,
+        types: tuple[str, ...] = (),
+        user_id: str | None = None,
+    ) -> list[dict[str, Any]]:
+        """Eventos com ``seq`` maior que o cursor, em ordem (retomada do feed).
+
+        ``types``/``user_id`` aplicam no servidor o mesmo filtro da assinatura do socket.
+        """
+        query = {"seq": {"$gt": seq}, **EventFilter(types=types, user_id=user_id).to_mongo()}
 
         def op() -> list[dict[str, Any]]:
-            cursor = self.db[EVENTS].find({"seq": {"$gt": seq}}).sort([("seq", ASCENDING)]).limit(limit)
+            cursor = self.db[EVENTS].find(query).sort([("seq", ASCENDING)]).limit(limit)
             return list(cursor)
 
         return self._retrying("events_after_seq", op)

@@ -314,3 +314,17 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "drf_spectacular.hooks.postprocess_schema_enums",
     "trader_monitor.openapi.pydantic_nullable",
 ]
+
+# --- Tempo real: WebSocket /ws/events/ (events/consumers.py) ------------------
+# Prazo para a 1ª mensagem {"type": "auth", "token": …} quando não há sessão.
+WS_AUTH_TIMEOUT_SECONDS: float = env.float("WS_AUTH_TIMEOUT_SECONDS", default=5.0)
+# A cada intervalo o socket reconfere a credencial (logout, usuário desativado) e
+# renova a inscrição no grupo (grupos expiram na camada de canais).
+WS_RECHECK_SECONDS: float = env.float("WS_RECHECK_SECONDS", default=60.0)
+# Retomada: no máximo tantos eventos reenviados; além disso, resync_required.
+WS_REPLAY_LIMIT: int = env.int("WS_REPLAY_LIMIT", default=500)
+# Cursor mais atrasado que isso nem é consultado (a varredura seria cara): resync_required.
+WS_RESUME_SCAN_LIMIT: int = env.int("WS_RESUME_SCAN_LIMIT", default=50_000)
+if REDIS_URL:
+    # Prefixo das chaves no Redis: permite vários ambientes (ou testes) no mesmo servidor.
+    CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env.str("CHANNEL_LAYER_PREFIX", default="asgi")

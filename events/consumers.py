@@ -1,0 +1,306 @@
+"""``/ws/events/`` — feed autenticado de eventos novos (Channels).
+
+Autenticação (nunca pela URL, que vai para logs de acesso):
+
+* sessão do painel: o cookie de sessão do Django (``AuthMiddlewareStack``);
+* JWT de acesso: primeira mensagem ``{"type": "auth", "token": …}`` em até
+  ``WS_AUTH_TIMEOUT_SECONDS``.
+
+Sem credencial válida o socket recebe ``{"type": "error", "code": …}`` e é
+fechado com o código 4401. O socket também fecha (4401) quando a credencial
+expira (``exp`` do JWT; expiração da sessão) ou é revogada (logout, usuário
+desativado — conferido a cada ``WS_RECHECK_SECONDS``).
+
+A lógica do protocolo (mensagens, filtro, retomada) está em ``events/realtime.py``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+import contextlib
+import json
+import logging
+import math
+import time
+from datetime import UTC, datetime
+from typing import Any
+from urllib.parse import parse_qs
+
+from channels.generic.websocket import AsyncWebsocketConsumer
+from django.conf import settings
+from django.utils.translation import gettext as _
+
+from events.realtime import (
+    AuthMessage,
+    CredentialRejected,
+    DeliveredIds,
+    PingMessage,
+    Principal,
+    ProtocolError,
+    ResumeMessage,
+    SubscribeMessage,
+    Subscription,
+    feed_head,
+    feed_replay,
+    parse_client_message,
+    principal_from_jwt,
+    principal_from_session,
+    principal_still_valid,
+    store_call,
+)
+from events.services import EVENTS_GROUP
+from events.store import StoreUnavailable
+from trader_monitor import metrics
+
+logger = logging.getLogger(__name__)
+
+# Códigos de fechamento da aplicação (faixa 4000–4999 do RFC 6455).
+CLOSE_UNAUTHENTICATED = 4401
+
+
+class EventFeedConsumer(AsyncWebsocketConsumer):
+    """Um socket do feed: autentica, filtra, retoma pelo cursor e repassa ``new_event``."""
+
+    def __init__(self, *args: Any, **kwargs: Any) -> None:
+        super().__init__(*args, **kwargs)
+        self.principal: Principal | None = None
+        self.subscription = Subscription()
+        self.delivered = DeliveredIds()
+        self.closed = False
+        self.counted = False
+        # Cursor da URL (``?cursor=N``) guardado até o "auth" de quem entra por JWT.
+        self.pending_cursor: int | None = None
+        # Instante (epoch) em que o socket fecha: prazo do "auth" ou fim da credencial.
+        self.deadline: float | None = None
+        self.next_recheck = math.inf
+        self.watchdog: asyncio.Task[None] | None = None
+        self.rearm = asyncio.Event()
+
+    # --- ciclo de vida --------------------------------------------------------
+
+    async def connect(self) -> None:
+        await self.accept()
+        metrics.WS_CONNECTIONS.inc()
+        self.counted = True
+        cursor = self._query_cursor()
+        principal = await principal_from_session(self.scope)
+        if principal is not None:
+            await self._start(principal, cursor)
+        else:
+            self.pending_cursor = cursor
+            self.deadline = time.time() + settings.WS_AUTH_TIMEOUT_SECONDS
+        self.watchdog = asyncio.create_task(self._watch())
+
+    async def disconnect(self, code: int) -> None:
+        self.closed = True
+        if self.watchdog is not None and self.watchdog is not asyncio.current_task():
+            self.watchdog.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.watchdog
+        if self.principal is not None:
+            await self.channel_layer.group_discard(EVENTS_GROUP, self.channel_name)
+        if self.counted:
+            metrics.WS_CONNECTIONS.dec()
+            self.counted = False
+
+    async def dispatch(self, message: dict[str, Any]) -> None:
+        # O dispatch padrão fecha conexões antigas do banco (um salto de thread) a
+        # cada mensagem; o repasse de eventos não usa o banco e é o caminho quente.
+        if message["type"] == "event.new":
+            await self.event_new(message)
+            return
+        await super().dispatch(message)
+
+    # --- mensagens do cliente ---------------------------------------------------
+
+    async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
+        if self.closed:
+            return
+        try:
+            if text_data is None:
+                raise ProtocolError({"_": ["send JSON text frames"]})
+            message = parse_client_message(text_data)
+        except ProtocolError as exc:
+            if self.principal is None:
+                await self._deny("unauthenticated", _('Envie primeiro {"type": "auth", "token": …}.'))
+                return
+            await self._error("invalid_message", _("Mensagem inválida."), fields=exc.fields)
+            return
+
+        if self.principal is None:
+            if isinstance(message, AuthMessage):
+                await self._authenticate_jwt(message)
+            else:
+                await self._deny("unauthenticated", _('Envie primeiro {"type": "auth", "token": …}.'))
+            return
+
+        if isinstance(message, AuthMessage):
+            await self._error("already_authenticated", _("Este socket já está autenticado."))
+        elif isinstance(message, SubscribeMessage):
+            self.subscription = Subscription.from_message(message)
+            await self._send_json({"type": "subscribed", **self.subscription.to_json()})
+            if message.cursor is not None:
+                await self._replay(message.cursor)
+        elif isinstance(message, ResumeMessage):
+            await self._replay(message.cursor)
+        elif isinstance(message, PingMessage):
+            await self._send_json({"type": "pong"})
+
+    async def _authenticate_jwt(self, message: AuthMessage) -> None:
+        try:
+            principal = await principal_from_jwt(message.token)
+        except CredentialRejected as exc:
+            await self._deny(exc.code, exc.detail)
+            return
+        cursor = message.cursor if message.cursor is not None else self.pending_cursor
+        await self._start(principal, cursor)
+
+    async def _start(self, principal: Principal, cursor: int | None) -> None:
+        """Autenticado: entra no grupo, manda ``hello`` e, com cursor, os eventos perdidos.
+
+        Entrar no grupo ANTES de ler o armazenamento fecha a janela da corrida: um
+        evento gravado depois da leitura chega pelo grupo; um gravado antes vem da
+        leitura (e, se vier pelos dois, o dedupe por id descarta a cópia). As
+        mensagens do grupo esperam na fila do canal enquanto a retomada roda.
+        """
+        self.principal = principal
+        self.deadline = principal.expires_at
+        self.next_recheck = time.time() + settings.WS_RECHECK_SECONDS
+        self.rearm.set()
+        await self.channel_layer.group_add(EVENTS_GROUP, self.channel_name)
+        try:
+            head: int | None = await store_call(feed_head)
+        except StoreUnavailable:
+            head = None
+        await self._send_json(
+            {
+                "type": "hello",
+                "cursor": head,
+                "user": principal.username,
+                "auth": principal.kind,
+                "expiresAt": _iso(principal.expires_at),
+            }
+        )
+        if cursor is not None:
+            await self._replay(cursor)
+
+    async def _replay(self, cursor: int) -> None:
+        try:
+            replay = await store_call(feed_replay, cursor=cursor, subscription=self.subscription)
+        except StoreUnavailable:
+            logger.warning("retomada do feed adiada: armazenamento indisponível")
+            await self._error("store_unavailable", _("Armazenamento indisponível; tente retomar mais tarde."))
+            return
+        if replay.resync_reason is not None:
+            await self._send_json(
+                {
+                    "type": "resync_required",
+                    "reason": replay.resync_reason,
+                    "cursor": replay.head,
+                    "detail": _("Eventos perdidos demais para reenviar; recarregue pela API e siga deste cursor."),
+                }
+            )
+            return
+        last = cursor
+        replayed = 0
+        for seq, event in replay.events:
+            last = max(last, seq)
+            if event["id"] in self.delivered:
+                continue
+            self.delivered.add(event["id"])
+            replayed += 1
+            await self._send_json({"type": "new_event", "event": event, "cursor": seq})
+        await self._send_json({"type": "resumed", "cursor": last, "replayed": replayed})
+
+    # --- mensagens da camada de canais ----------------------------------------------
+
+    async def event_new(self, message: dict[str, Any]) -> None:
+        """``group_send("events", {"type": "event.new", …})`` de ``services.event_broadcast``."""
+        if self.closed or self.principal is None:
+            return
+        if self.deadline is not None and time.time() >= self.deadline:
+            await self._deny("credential_expired", _("Credencial expirada; autentique-se de novo."))
+            return
+        event = message["event"]
+        if event["id"] in self.delivered or not self.subscription.matches(event):
+            return
+        self.delivered.add(event["id"])
+        await self._send_json({"type": "new_event", "event": event, "cursor": message["cursor"]})
+
+    # --- vigia: prazos e revalidação --------------------------------------------------
+
+    async def _watch(self) -> None:
+        """Fecha o socket no prazo (auth/expiração) e reconfere a credencial periodicamente."""
+        while True:
+            wake = min(self.deadline if self.deadline is not None else math.inf, self.next_recheck)
+            # Acorda no prazo, ou antes se os prazos mudarem (autenticação).
+            with contextlib.suppress(TimeoutError):
+                await asyncio.wait_for(self.rearm.wait(), timeout=max(0.0, wake - time.time()))
+            if self.closed:
+                return
+            if self.rearm.is_set():
+                self.rearm.clear()
+                continue
+            now = time.time()
+            if self.deadline is not None and now >= self.deadline:
+                if self.principal is None:
+                    await self._deny("auth_timeout", _("Autenticação não recebida a tempo."))
+                else:
+                    await self._deny("credential_expired", _("Credencial expirada; autentique-se de novo."))
+                return
+            if self.principal is not None and now >= self.next_recheck:
+                self.next_recheck = now + settings.WS_RECHECK_SECONDS
+                await self._recheck(self.principal)
+
+    async def _recheck(self, principal: Principal) -> None:
+        try:
+            valid = await principal_still_valid(principal)
+            # Renova a inscrição: grupos expiram na camada de canais (group_expiry).
+            await self.channel_layer.group_add(EVENTS_GROUP, self.channel_name)
+        except Exception:
+            # Banco/Redis fora do ar não derruba quem já está autenticado; tenta no próximo ciclo.
+            logger.warning("revalidação do socket adiada", exc_info=True)
+            return
+        if not valid:
+            await self._deny("credential_revoked", _("Sessão encerrada ou usuário desativado."))
+
+    # --- envio ---------------------------------------------------------------------
+
+    def _query_cursor(self) -> int | None:
+        raw = parse_qs(self.scope.get("query_string", b"").decode("latin-1")).get("cursor")
+        if not raw:
+            return None
+        try:
+            value = int(raw[-1])
+        except ValueError:
+            return None
+        return value if value >= 0 else None
+
+    async def _send_json(self, payload: dict[str, Any]) -> None:
+        if self.closed:
+            return
+        try:
+            await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+        except OSError:
+            # ASGI: enviar para um socket já fechado levanta uma subclasse de OSError
+            # (o "disconnect" ainda está na fila). Nada a fazer além de parar de enviar.
+            self.closed = True
+
+    async def _error(self, code: str, detail: str, **extra: Any) -> None:
+        await self._send_json({"type": "error", "code": code, "detail": detail, **extra})
+
+    async def _deny(self, code: str, detail: str) -> None:
+        """Explica o motivo numa mensagem e fecha com 4401 (o motivo vai também no frame de fechamento)."""
+        if self.closed:
+            return
+        await self._error(code, detail)
+        self.closed = True
+        # Se o cliente já saiu, o fechamento também falha com OSError: nada a fazer.
+        with contextlib.suppress(OSError):
+            await self.close(code=CLOSE_UNAUTHENTICATED, reason=code)
+
+
+def _iso(epoch: float | None) -> str | None:
+    if epoch is None:
+        return None
+    return datetime.fromtimestamp(epoch, UTC).isoformat().replace("+00:00", "Z")

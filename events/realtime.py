@@ -1,0 +1,260 @@
+"""Protocolo do feed em tempo real (``/ws/events/``): mensagens, filtro e retomada.
+
+Tudo aqui é independente do transporte; o consumer (``events/consumers.py``) só
+traduz frames WebSocket para estas funções.
+
+Mensagens do cliente (JSON, uma por frame, até ``MAX_CLIENT_MESSAGE_BYTES``):
+
+* ``{"type": "auth", "token": "<JWT de acesso>", "cursor"?: N}`` — só sem sessão;
+* ``{"type": "subscribe", "types"?: [...], "userId"?: "...", "cursor"?: N}``;
+* ``{"type": "resume", "cursor": N}``;
+* ``{"type": "ping"}``.
+
+Mensagens do servidor: ``hello``, ``new_event``, ``subscribed``, ``resumed``,
+``resync_required``, ``pong`` e ``error``.
+"""
+
+from __future__ import annotations
+
+import asyncio
+from collections import deque
+from collections.abc import Callable
+from dataclasses import dataclass, field
+from importlib import import_module
+from typing import Annotated, Any, Literal, TypeVar
+
+from channels.auth import get_user as session_user
+from channels.db import database_sync_to_async
+from django.conf import settings
+from django.contrib.auth import get_user_model
+from django.utils.translation import gettext as _
+from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
+from rest_framework.exceptions import AuthenticationFailed
+from rest_framework_simplejwt.authentication import JWTAuthentication
+from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
+from rest_framework_simplejwt.settings import api_settings as jwt_settings
+from rest_framework_simplejwt.tokens import Token
+
+from events.domain import event_to_json
+from events.store import get_store
+
+T = TypeVar("T")
+
+MAX_CLIENT_MESSAGE_BYTES = 8 * 1024
+MAX_FILTER_TYPES = 20
+
+Cursor = Annotated[StrictInt, Field(ge=0)]
+TypeName = Annotated[str, Field(min_length=1, max_length=64, strict=True)]
+UserId = Annotated[str, Field(min_length=1, max_length=128, strict=True)]
+
+
+class _Message(BaseModel):
+    model_config = ConfigDict(extra="forbid", frozen=True, populate_by_name=True)
+
+
+class AuthMessage(_Message):
+    type: Literal["auth"]
+    token: Annotated[str, Field(min_length=1, max_length=4096, strict=True)]
+    cursor: Cursor | None = None
+
+
+class SubscribeMessage(_Message):
+    type: Literal["subscribe"]
+    types: Annotated[list[TypeName], Field(max_length=MAX_FILTER_TYPES)] | None = None
+    user_id: Annotated[UserId | None, Field(alias="userId")] = None
+    cursor: Cursor | None = None
+
+
+class ResumeMessage(_Message):
+    type: Literal["resume"]
+    cursor: Cursor
+
+
+class PingMessage(_Message):
+    type: Literal["ping"]
+
+
+ClientMessage = AuthMessage | SubscribeMessage | ResumeMessage | PingMessage
+_client_message: TypeAdapter[ClientMessage] = TypeAdapter(Annotated[ClientMessage, Field(discriminator="type")])
+
+
+class ProtocolError(Exception):
+    """Mensagem do cliente inválida; ``fields`` segue o formato de erro da API."""
+
+    def __init__(self, fields: dict[str, list[str]]) -> None:
+        super().__init__("mensagem inválida")
+        self.fields = fields
+
+
+def parse_client_message(text: str) -> ClientMessage:
+    """Valida um frame de texto do cliente. Lança ``ProtocolError``."""
+    if len(text.encode("utf-8", errors="replace")) > MAX_CLIENT_MESSAGE_BYTES:
+        raise ProtocolError({"_": [f"message larger than {MAX_CLIENT_MESSAGE_BYTES} bytes"]})
+    try:
+        return _client_message.validate_json(text)
+    except ValidationError as exc:
+        fields: dict[str, list[str]] = {}
+        for error in exc.errors(include_url=False):
+            # O primeiro item do caminho é o nome do tipo escolhido pelo discriminador.
+            path = [str(part) for part in error["loc"]]
+            if len(path) > 1 and path[0] in {"auth", "subscribe", "resume", "ping"}:
+                path = path[1:]
+            if error["type"] in {"union_tag_invalid", "union_tag_not_found"}:
+                path = ["type"]
+            fields.setdefault(".".join(path) or "_", []).append(error["msg"])
+        raise ProtocolError(fields) from None
+
+
+@dataclass(frozen=True)
+class Subscription:
+    """Filtro do socket: vazio recebe tudo."""
+
+    types: tuple[str, ...] = ()
+    user_id: str | None = None
+
+    @classmethod
+    def from_message(cls, message: SubscribeMessage) -> Subscription:
+        types = tuple(dict.fromkeys(message.types or ()))
+        return cls(types=types, user_id=message.user_id)
+
+    def matches(self, event: dict[str, Any]) -> bool:
+        if self.types and event.get("type") not in self.types:
+            return False
+        return self.user_id is None or event.get("userId") == self.user_id
+
+    def to_json(self) -> dict[str, Any]:
+        return {"types": list(self.types), "userId": self.user_id}
+
+
+@dataclass
+class DeliveredIds:
+    """Ids já entregues neste socket (janela limitada), para descartar repetições.
+
+    Dedupe por id, não por ``seq``: com vários processos a ordem de entrega pode
+    diferir um pouco da ordem de ``seq``, e um evento atrasado (``seq`` menor que
+    o último entregue) ainda precisa chegar. A janela (o dobro do limite padrão da
+    retomada) custa ~130 KB por socket quando cheia.
+    """
+
+    capacity: int = 1024
+    _order: deque[str] = field(default_factory=deque)
+    _seen: set[str] = field(default_factory=set)
+
+    def __contains__(self, event_id: object) -> bool:
+        return event_id in self._seen
+
+    def add(self, event_id: str) -> None:
+        if event_id in self._seen:
+            return
+        self._order.append(event_id)
+        self._seen.add(event_id)
+        while len(self._order) > self.capacity:
+            self._seen.discard(self._order.popleft())
+
+
+@dataclass(frozen=True)
+class Replay:
+    """Resultado da retomada: os eventos perdidos, ou o pedido de recarregar via REST."""
+
+    events: list[tuple[int, dict[str, Any]]]
+    head: int
+    resync_reason: str | None = None
+
+
+async def store_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
+    """Chama o armazenamento fora do laço quando há I/O de rede (mesma regra do webhook)."""
+    if get_store().blocking or settings.REDIS_URL:
+        return await asyncio.to_thread(fn, *args, **kwargs)
+    return fn(*args, **kwargs)
+
+
+def feed_head() -> int:
+    """Cursor mais recente do feed (``seq`` do último evento reservado)."""
+    return get_store().last_seq()
+
+
+def feed_replay(*, cursor: int, subscription: Subscription) -> Replay:
+    """Eventos com ``seq > cursor`` que passam no filtro, em ordem — no máximo ``WS_REPLAY_LIMIT``.
+
+    Pede ``resync_required`` quando faltam mais eventos que o limite, quando o cursor
+    está longe demais (varrer o intervalo seria caro) ou à frente do feed (o
+    armazenamento foi trocado/zerado): nesses casos o cliente recarrega pela API REST.
+    """
+    store = get_store()
+    head = store.last_seq()
+    if cursor > head:
+        return Replay([], head, "cursor_ahead")
+    if head - cursor > settings.WS_RESUME_SCAN_LIMIT:
+        return Replay([], head, "too_far_behind")
+    limit = settings.WS_REPLAY_LIMIT
+    docs = store.events_after_seq(cursor, limit=limit + 1, types=subscription.types, user_id=subscription.user_id)
+    if len(docs) > limit:
+        return Replay([], head, "too_many_missed")
+    return Replay([(int(doc["seq"]), event_to_json(doc)) for doc in docs], head)
+
+
+# --- credenciais -----------------------------------------------------------------
+
+
+@dataclass(frozen=True)
+class Principal:
+    """Quem está no socket e até quando a credencial vale."""
+
+    kind: Literal["session", "jwt"]
+    user_id: Any
+    username: str
+    expires_at: float | None
+    session_key: str | None = None
+
+
+class CredentialRejected(Exception):
+    def __init__(self, code: str, detail: str) -> None:
+        super().__init__(code)
+        self.code = code
+        self.detail = detail
+
+
+async def principal_from_session(scope: dict[str, Any]) -> Principal | None:
+    """Usuário da sessão do painel (já resolvido pelo ``AuthMiddlewareStack``), se houver."""
+    user = scope.get("user")
+    session = scope.get("session")
+    if user is None or session is None or not user.is_authenticated:
+        return None
+    expiry = await session.aget_expiry_date()
+    return Principal("session", user.pk, user.get_username(), expiry.timestamp(), session.session_key)
+
+
+def _access_token(raw: str) -> Token:
+    expired = False
+    for token_class in jwt_settings.AUTH_TOKEN_CLASSES:
+        try:
+            token: Token = token_class(raw)
+        except ExpiredTokenError:
+            expired = True
+        except TokenError:
+            continue
+        else:
+            return token
+    if expired:
+        raise CredentialRejected("token_expired", _("Token expirado; renove-o em /api/auth/refresh."))
+    raise CredentialRejected("token_invalid", _("Token inválido."))
+
+
+async def principal_from_jwt(raw: str) -> Principal:
+    """Valida um JWT de acesso (simplejwt) e carrega o usuário. Lança ``CredentialRejected``."""
+    token = _access_token(raw)
+    try:
+        user = await database_sync_to_async(JWTAuthentication().get_user)(token)
+    except AuthenticationFailed:
+        raise CredentialRejected("token_invalid", _("Usuário do token inexistente ou inativo.")) from None
+    return Principal("jwt", user.pk, user.get_username(), float(token["exp"]))
+
+
+async def principal_still_valid(principal: Principal) -> bool:
+    """Reconfere a credencial: sessão ainda existe (sem logout/expiração) e o usuário segue ativo."""
+    if principal.kind == "session":
+        store = import_module(settings.SESSION_ENGINE).SessionStore(principal.session_key)
+        user = await session_user({"session": store})
+        return bool(user.is_authenticated and user.pk == principal.user_id)
+    manager = get_user_model()._default_manager
+    return await manager.filter(pk=principal.user_id, is_active=True).aexists()
