@@ -21,13 +21,17 @@ MAX_TYPES = 20
 DEPOSIT_TYPES = frozenset({"deposit", "deposito", "depósito"})
 WITHDRAWAL_TYPES = frozenset({"withdraw", "withdrawal", "saque"})
 # Categorias Unicode removidas: controle, formatação (bidi, largura zero), privadas,
-# substitutos e separadores de linha/parágrafo.
-_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn", "Zl", "Zp"})
+# substitutos e não atribuídos. Todo espaço (inclusive \n e U+2028) vira um espaço só.
+_DROPPED_CATEGORIES = frozenset({"Cc", "Cf", "Co", "Cs", "Cn"})
 
 
 def clean_label(value: str, limit: int = MAX_LABEL_CHARS) -> str:
     """Rótulo de terceiros seguro para o prompt: sem controle, uma linha, limitado."""
-    kept = "".join(" " if ch.isspace() else ch for ch in value if unicodedata.category(ch) not in _DROPPED_CATEGORIES)
+    kept = "".join(
+        " " if ch.isspace() else ch
+        for ch in value
+        if ch.isspace() or unicodedata.category(ch) not in _DROPPED_CATEGORIES
+    )
     text = " ".join(kept.split())
     if len(text) > limit:
         text = text[: limit - 1].rstrip() + "…"

@@ -87,7 +87,9 @@ class InsightDraft(BaseModel):
 
 def clean_output(value: str) -> str:
     """Texto do modelo é não-confiável: uma linha, sem caracteres de controle/formatação."""
-    kept = "".join(" " if ch.isspace() else ch for ch in value if unicodedata.category(ch) not in {"Cc", "Cf"})
+    kept = "".join(
+        " " if ch.isspace() else ch for ch in value if ch.isspace() or unicodedata.category(ch) not in {"Cc", "Cf"}
+    )
     return " ".join(kept.split())
 
 

@@ -160,7 +160,7 @@ def reply(content: dict[str, Any] | str, **kwargs: Any) -> httpx.Response:
 
 
 # Só números do digest de EVENTS (7 eventos, +75%, +58,33%, u-3 com 800 = 42,11%…).
-GOOD_DRAFT = {
+GOOD_DRAFT: dict[str, Any] = {
     "summary": "Nas últimas 24 horas foram 7 eventos, alta de 75% sobre o período anterior, e o valor subiu 58,3%.",
     "highlights": [
         "u-3 lidera em valor com 800,00 (42,1% do total).",
@@ -168,6 +168,7 @@ GOOD_DRAFT = {
         "withdraw apareceu neste período.",
     ],
 }
+
 
 def sent_bodies(route: respx.Route) -> list[dict[str, Any]]:
     return [json.loads(call.request.content) for call in route.calls]

@@ -76,8 +76,7 @@ def test_full_narrative_on_fixed_aggregates():
         "Tipo novo no período: bonus, com 2 eventos (nenhum no período anterior).",
         "O tipo refund não teve eventos agora (2 eventos no período anterior).",
         # 6.000 / 11.600 = 51,72%
-        "O usuário u-9 lidera em valor, com 6.000,00 (51,7% do total); em frequência, o destaque é u-2, "
-        "com 8 eventos.",
+        "O usuário u-9 lidera em valor, com 6.000,00 (51,7% do total); em frequência, o destaque é u-2, com 8 eventos.",
         # 5.350/11 = 486,36 → 11.600/19 = 610,53: +25,5%; compras 400 → 500: +25%
         "O ticket médio passou de 486,36 para 610,53 (+25,5%); nas compras, 500,00 (+25,0%).",
         "Usuários ativos: 6, contra 5 no período anterior (+20,0%).",
@@ -95,9 +94,7 @@ def test_quiet_period_says_nothing_unusual_and_skips_user_comparison_when_not_co
         by_count=[("u-1", 5, 150.0), ("u-2", 3, 190.0)],
         active=5,
     )
-    previous = summary(
-        [("purchase", 4, 380.0), ("login", 3, 0.0)], [("u-1", 4, 380.0)], [("u-1", 4, 380.0)], active=4
-    )
+    previous = summary([("purchase", 4, 380.0), ("login", 3, 0.0)], [("u-1", 4, 380.0)], [("u-1", 4, 380.0)], active=4)
     _digest, narrative = narrate(current, previous, range_name="7d", users_comparable=False)
 
     assert narrative.summary == (
@@ -108,8 +105,7 @@ def test_quiet_period_says_nothing_unusual_and_skips_user_comparison_when_not_co
         "Maiores variações por tipo: purchase com 4 eventos (estável) e valor de 400,00 (+5,3%); "
         "login com 4 eventos (+33,3%) e valor de 0,00.",
         # 190 / 400 = 47,5%: abaixo do limiar de concentração
-        "O usuário u-2 lidera em valor, com 190,00 (47,5% do total); em frequência, o destaque é u-1, "
-        "com 5 eventos.",
+        "O usuário u-2 lidera em valor, com 190,00 (47,5% do total); em frequência, o destaque é u-1, com 5 eventos.",
         # 380/7 = 54,29 → 400/8 = 50: −7,9%; compras 95 → 100: +5,3%
         "O ticket médio passou de 54,29 para 50,00 (−7,9%); nas compras, 100,00 (+5,3%).",
         "5 usuários ativos no período (sem comparação exata com o anterior nesta granularidade).",
@@ -171,7 +167,7 @@ def test_pt_br_number_formatting():
 _names = st.sampled_from(["purchase", "deposit", "withdraw", "login", "bonus", "u-7 type", "tipo 42"])
 _types = st.dictionaries(
     _names,
-    st.tuples(st.integers(1, 5000), st.integers(-10**7, 10**9).map(lambda cents: cents / 100)),
+    st.tuples(st.integers(1, 5000), st.integers(-(10**7), 10**9).map(lambda cents: cents / 100)),
     max_size=6,
 )
 _users = st.lists(
