@@ -93,10 +93,9 @@ class _Attempt:
 
     usage: Usage
     cost: Decimal
-    model: str
 
 
-_NO_ATTEMPT = _Attempt(Usage(), Decimal(0), "")
+_NO_ATTEMPT = _Attempt(Usage(), Decimal(0))
 
 
 def insight_text(summary: str, highlights: tuple[str, ...] | list[str]) -> str:
@@ -331,7 +330,7 @@ def insight_generate(
     except ModelCallError as exc:
         latency_ms = int((time.perf_counter() - started) * 1000)
         answered = exc.model or model
-        attempt = _Attempt(exc.usage, _cost(answered, exc.usage), answered)
+        attempt = _Attempt(exc.usage, _cost(answered, exc.usage))
         ledger_record(
             user_id=user_id,
             params=params,
@@ -374,7 +373,7 @@ def _accept(
     """Verifica os números do texto do modelo e aplica ``INSIGHT_NUMBER_POLICY``."""
     draft = completion.draft
     check = numbers_check(insight_text(draft.summary, draft.highlights), allowed_numbers(inp.digest))
-    attempt = _Attempt(completion.usage, _cost(completion.model, completion.usage), completion.model)
+    attempt = _Attempt(completion.usage, _cost(completion.model, completion.usage))
     if check.verified:
         outcome = InsightCall.Outcome.OK
     elif settings.INSIGHT_NUMBER_POLICY == "flag":

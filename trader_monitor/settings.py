@@ -312,6 +312,8 @@ INSIGHT_PRICES: dict[str, dict[str, float]] = {
     "*": {"input": 5.00, "cachedInput": 0.50, "output": 30.00},
     **env.json("INSIGHT_PRICES", default={}),
 }
+if not INSIGHT_DAILY_BUDGET_USD.replace(".", "", 1).isdigit():
+    raise ImproperlyConfigured("INSIGHT_DAILY_BUDGET_USD deve ser um valor em USD, ex.: 1.00")
 if INSIGHT_FALLBACK not in {"offline", "error"}:
     raise ImproperlyConfigured("INSIGHT_FALLBACK deve ser 'offline' ou 'error'.")
 if INSIGHT_NUMBER_POLICY not in {"reject", "flag"}:

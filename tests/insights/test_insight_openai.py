@@ -8,12 +8,13 @@ import logging
 from decimal import Decimal
 from http import HTTPStatus
 
+import httpx
 import pytest
 from prometheus_client import REGISTRY
 
 from insights.models import InsightCall
 from insights.openai_client import SYSTEM_PROMPT
-from tests.insights.conftest import ANSWERED_MODEL, GOOD_DRAFT, MODEL, NOW, reply, sent_bodies
+from tests.insights.conftest import ANSWERED_MODEL, GOOD_DRAFT, MODEL, NOW, completion_body, reply, sent_bodies
 
 pytestmark = pytest.mark.django_db
 
@@ -126,3 +127,32 @@ def test_truncated_output_is_invalid(api, seeded, openai_mock):
 
     assert (body["source"], body["fallbackReason"]) == ("offline", "invalid_output")
     assert InsightCall.objects.get().outcome == InsightCall.Outcome.INVALID_OUTPUT
+
+
+def test_model_text_is_treated_as_untrusted_plain_text(api, seeded, openai_mock):
+    openai_mock.post("/chat/completions").mock(
+        return_value=reply(
+            {
+                "summary": "Foram 7 eventos\n\nnas últimas\u202e 24 horas.\u200b",
+                "highlights": ["  <b>u-3</b>\tlidera  ", ""],
+            }
+        )
+    )
+
+    body = api.get("/api/insights").json()
+
+    assert body["source"] == "openai"
+    assert body["summary"] == "Foram 7 eventos nas últimas 24 horas."
+    # marcação não é interpretada aqui: vai como texto, e o painel escapa ao exibir
+    assert body["highlights"] == ["<b>u-3</b> lidera"]
+    assert body["text"] == "Foram 7 eventos nas últimas 24 horas.\n• <b>u-3</b> lidera"
+
+
+def test_refusal_is_invalid_output(api, seeded, openai_mock):
+    payload = completion_body("", finish_reason="stop")
+    payload["choices"][0]["message"] = {"role": "assistant", "content": None, "refusal": "Não posso ajudar."}
+    openai_mock.post("/chat/completions").mock(return_value=httpx.Response(200, json=payload))
+
+    body = api.get("/api/insights").json()
+
+    assert (body["source"], body["fallbackReason"]) == ("offline", "invalid_output")
