@@ -1,7 +1,11 @@
-"""Rotas HTTP do app `insights` (montadas em trader_monitor/urls.py)."""
+"""Rotas HTTP do app `insights` (montadas em trader_monitor/urls.py, sob ``api/``)."""
 
 from __future__ import annotations
 
-from typing import Any
+from django.urls import re_path
 
-urlpatterns: list[Any] = []
+from insights.api import InsightApi
+
+urlpatterns = [
+    re_path(r"^insights/?$", InsightApi.as_view(), name="insights"),
+]

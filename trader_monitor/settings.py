@@ -328,3 +328,55 @@ WS_RESUME_SCAN_LIMIT: int = env.int("WS_RESUME_SCAN_LIMIT", default=50_000)
 if REDIS_URL:
     # Prefixo das chaves no Redis: permite vários ambientes (ou testes) no mesmo servidor.
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env.str("CHANNEL_LAYER_PREFIX", default="asgi")
+
+# --- Insights com OpenAI (issue 6) ---------------------------------------------
+# Sem OPENAI_API_KEY o motor offline (determinístico) responde sozinho.
+OPENAI_API_KEY: str = env.str("OPENAI_API_KEY", default="")
+OPENAI_MODEL: str = env.str("OPENAI_MODEL", default="gpt-5.4-mini")
+# Vazio = endpoint oficial (https://api.openai.com/v1); aceita servidores compatíveis.
+OPENAI_BASE_URL: str = env.str("OPENAI_BASE_URL", default="")
+# Por tentativa; o SDK faz no máximo INSIGHT_MAX_RETRIES (0 ou 1) nova tentativa.
+INSIGHT_TIMEOUT_SECONDS: float = env.float("INSIGHT_TIMEOUT_SECONDS", default=15.0)
+INSIGHT_MAX_RETRIES: int = min(1, max(0, env.int("INSIGHT_MAX_RETRIES", default=1)))
+# Espera máxima antes da nova tentativa, mesmo que o servidor peça mais (Retry-After).
+INSIGHT_RETRY_MAX_WAIT_SECONDS: float = env.float("INSIGHT_RETRY_MAX_WAIT_SECONDS", default=2.0)
+INSIGHT_MAX_OUTPUT_TOKENS: int = env.int("INSIGHT_MAX_OUTPUT_TOKENS", default=1500)
+# Esforço de raciocínio (modelos gpt-5*/o*); vazio não envia o parâmetro.
+INSIGHT_REASONING_EFFORT: str = env.str("INSIGHT_REASONING_EFFORT", default="low")
+INSIGHT_CACHE_SECONDS: int = env.int("INSIGHT_CACHE_SECONDS", default=300)
+INSIGHT_DAILY_BUDGET_USD: str = env.str("INSIGHT_DAILY_BUDGET_USD", default="1.00")
+# Limite por usuário de chamadas ao modelo (formato django-ratelimit; vazio desliga).
+INSIGHT_RATE_LIMIT: str = env.str("INSIGHT_RATE_LIMIT", default="30/h")
+INSIGHT_TOP_USERS: int = env.int("INSIGHT_TOP_USERS", default=5)
+# offline: timeout/429/5xx/orçamento/limite → motor offline (rotulado); error: 503/429.
+INSIGHT_FALLBACK: str = env.str("INSIGHT_FALLBACK", default="offline")
+# reject: texto com número inventado é descartado (motor offline); flag: devolvido marcado.
+INSIGHT_NUMBER_POLICY: str = env.str("INSIGHT_NUMBER_POLICY", default="reject")
+INSIGHT_UNAVAILABLE_RETRY_AFTER: int = env.int("INSIGHT_UNAVAILABLE_RETRY_AFTER", default=30)
+# USD por 1 milhão de tokens (preços públicos da OpenAI consultados em 2026; confira
+# antes de usar em produção). Modelo fora da tabela usa "*" (caro, a favor do orçamento).
+# Sobrescreva/acrescente pelo ambiente em JSON, ex.:
+# INSIGHT_PRICES='{"meu-modelo": {"input": 0.5, "output": 1.5, "cachedInput": 0.05}}'
+INSIGHT_PRICES: dict[str, dict[str, float]] = {
+    "gpt-5.5": {"input": 5.00, "cachedInput": 0.50, "output": 30.00},
+    "gpt-5.4": {"input": 2.50, "cachedInput": 0.25, "output": 15.00},
+    "gpt-5.4-mini": {"input": 0.75, "cachedInput": 0.075, "output": 4.50},
+    "gpt-5.4-nano": {"input": 0.20, "cachedInput": 0.02, "output": 1.25},
+    "gpt-4.1-mini": {"input": 0.40, "cachedInput": 0.10, "output": 1.60},
+    "gpt-4o-mini": {"input": 0.15, "cachedInput": 0.075, "output": 0.60},
+    "*": {"input": 5.00, "cachedInput": 0.50, "output": 30.00},
+    **env.json("INSIGHT_PRICES", default={}),
+}
+if not INSIGHT_DAILY_BUDGET_USD.replace(".", "", 1).isdigit():
+    raise ImproperlyConfigured("INSIGHT_DAILY_BUDGET_USD deve ser um valor em USD, ex.: 1.00")
+if INSIGHT_FALLBACK not in {"offline", "error"}:
+    raise ImproperlyConfigured("INSIGHT_FALLBACK deve ser 'offline' ou 'error'.")
+if INSIGHT_NUMBER_POLICY not in {"reject", "flag"}:
+    raise ImproperlyConfigured("INSIGHT_NUMBER_POLICY deve ser 'reject' ou 'flag'.")
+for _model_name, _price in INSIGHT_PRICES.items():
+    if (
+        not isinstance(_price, dict)
+        or not {"input", "output"} <= _price.keys()
+        or not all(isinstance(v, int | float) and v >= 0 for v in _price.values())
+    ):
+        raise ImproperlyConfigured(f"INSIGHT_PRICES[{_model_name!r}] precisa de input/output (USD por 1M tokens) >= 0.")

@@ -1,0 +1,265 @@
+"""``GET|POST /api/insights``: valida a janela, chama o serviço, serializa."""
+
+from __future__ import annotations
+
+from datetime import datetime
+from typing import Any
+
+from django.conf import settings
+from django.utils import timezone
+from django.utils.translation import gettext as _
+from drf_spectacular.types import OpenApiTypes
+from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema
+from rest_framework import exceptions, serializers, status
+from rest_framework.request import Request
+from rest_framework.response import Response
+from rest_framework.views import APIView
+
+from events.selectors import DEFAULT_RANGE, MAX_RANGE, RangeError, resolve_window
+from insights.services import (
+    InsightBudgetExhausted,
+    InsightError,
+    InsightParams,
+    InsightRateLimited,
+    InsightUnavailable,
+    insight_generate,
+)
+
+MAX_TOP = 20
+
+
+class InsightLimited(exceptions.APIException):
+    status_code = status.HTTP_429_TOO_MANY_REQUESTS
+    default_code = "rate_limited"
+
+    def __init__(self, detail: str, code: str, wait: int) -> None:
+        super().__init__(detail, code)
+        self.wait = wait
+
+
+class InsightServiceUnavailable(exceptions.APIException):
+    status_code = status.HTTP_503_SERVICE_UNAVAILABLE
+    default_code = "insight_unavailable"
+
+    def __init__(self, detail: str, wait: int) -> None:
+        super().__init__(detail, self.default_code)
+        self.wait = wait
+
+
+class InsightInputSerializer(serializers.Serializer[dict[str, Any]]):
+    range = serializers.CharField(required=False, help_text="`15m`, `24h`, `7d`, `30d`… (padrão 24h).")
+    top = serializers.IntegerField(required=False, min_value=1, max_value=MAX_TOP)
+    refresh = serializers.BooleanField(
+        required=False, default=False, help_text="Só no POST: ignora o cache e gera de novo."
+    )
+
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        fields = super().get_fields()
+        fields["from"] = serializers.DateTimeField(required=False, help_text="Início ISO-8601 (com `to`).")
+        fields["to"] = serializers.DateTimeField(required=False, help_text="Fim ISO-8601 (padrão: agora).")
+        return fields
+
+    def to_internal_value(self, data: Any) -> dict[str, Any]:
+        unknown = sorted(set(data) - set(self.fields)) if hasattr(data, "keys") else []
+        if unknown:
+            raise serializers.ValidationError({name: [_("Parâmetro desconhecido.")] for name in unknown})
+        values: dict[str, Any] = super().to_internal_value(data)
+        return values
+
+
+class WindowOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {"from": serializers.CharField(), "to": serializers.CharField()}
+
+
+class GranularWindowOutputSerializer(WindowOutputSerializer):
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {**super().get_fields(), "granularity": serializers.CharField()}
+
+
+class TotalsOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    count = serializers.IntegerField()
+    sum = serializers.FloatField()
+    avgTicket = serializers.FloatField(allow_null=True)
+    purchaseAvgTicket = serializers.FloatField(allow_null=True)
+    activeUsers = serializers.IntegerField()
+
+
+class TypeRowOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    type = serializers.CharField()
+    count = serializers.IntegerField()
+    sum = serializers.FloatField()
+    avg = serializers.FloatField(allow_null=True)
+
+
+class UserRowOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    userId = serializers.CharField()
+    count = serializers.IntegerField()
+    sum = serializers.FloatField()
+    avg = serializers.FloatField(allow_null=True)
+
+
+class SummaryOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    """Mesmo formato de ``GET /api/events/summary``."""
+
+    window = GranularWindowOutputSerializer()
+    usersWindow = GranularWindowOutputSerializer()
+    requested = WindowOutputSerializer()
+    totals = TotalsOutputSerializer()
+    byType = TypeRowOutputSerializer(many=True)
+    topUsersByValue = UserRowOutputSerializer(many=True)
+    topUsersByCount = UserRowOutputSerializer(many=True)
+
+
+class UsageOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    inputTokens = serializers.IntegerField()
+    cachedInputTokens = serializers.IntegerField()
+    outputTokens = serializers.IntegerField()
+    costUsd = serializers.FloatField(help_text="Custo desta geração pela tabela INSIGHT_PRICES.")
+
+
+class InsightOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    text = serializers.CharField(
+        help_text="Texto simples não-confiável (escape ao exibir): resumo + um destaque por linha."
+    )
+    summary = serializers.CharField()
+    highlights = serializers.ListField(child=serializers.CharField())
+    source = serializers.ChoiceField(choices=["openai", "offline"])  # type: ignore[assignment]
+    model = serializers.CharField(allow_null=True, help_text="Modelo que respondeu; null no motor offline.")
+    usage = UsageOutputSerializer()
+    cached = serializers.BooleanField()
+    generatedAt = serializers.CharField()
+    numbersVerified = serializers.BooleanField(
+        help_text="Todo número do texto veio das agregações (com arredondamento)."
+    )
+    unverifiedNumbers = serializers.ListField(child=serializers.CharField())
+    fallbackReason = serializers.CharField(
+        allow_null=True,
+        help_text=(
+            "Por que o motor offline respondeu: no_api_key, budget_exhausted, rate_limited, timeout, "
+            "upstream_rate_limited, upstream_error, connection_error, request_error, invalid_output, "
+            "unverified_numbers; null quando o modelo respondeu."
+        ),
+    )
+    current = SummaryOutputSerializer()
+    previous = SummaryOutputSerializer()
+    comparison = serializers.DictField(
+        help_text="O `digest` enviado ao modelo: totais, tipos e usuários com variações e participações (*Pct)."
+    )
+
+
+def _params(data: Any, *, allow_refresh: bool, now: datetime) -> InsightParams:
+    serializer = InsightInputSerializer(data=data)
+    serializer.is_valid(raise_exception=True)
+    values = serializer.validated_data
+    if values.get("refresh") and not allow_refresh:
+        raise serializers.ValidationError({"refresh": [_("Use POST para forçar um insight novo.")]})
+    start, end = values.get("from"), values.get("to")
+    try:
+        window = resolve_window(range_name=values.get("range"), start=start, end=end, now=now)
+    except RangeError as exc:
+        raise serializers.ValidationError({exc.param: [str(exc)]}) from None
+    assert window is not None  # com range padrão sempre há janela
+    if window.end - window.start > MAX_RANGE:
+        raise serializers.ValidationError({"from": [_("A janela pode ter no máximo 366 dias.")]})
+    if start or end:
+        label = f"from={window.start.isoformat()};to={end.isoformat() if end else 'agora'}"
+        range_name = None
+    else:
+        range_name = values.get("range") or DEFAULT_RANGE
+        label = f"range={range_name}"
+    return InsightParams(
+        window=window,
+        range_name=range_name,
+        range_label=label,
+        top=values.get("top") or settings.INSIGHT_TOP_USERS,
+        refresh=bool(values.get("refresh")),
+    )
+
+
+def _translate(error: InsightError) -> exceptions.APIException:
+    if isinstance(error, InsightBudgetExhausted):
+        detail = _(
+            "O orçamento diário de insights (US$ %(budget)s) acabou. Tente de novo amanhã; "
+            "o painel continua com as agregações."
+        ) % {"budget": settings.INSIGHT_DAILY_BUDGET_USD}
+        return InsightLimited(detail, "budget_exhausted", error.retry_after)
+    if isinstance(error, InsightRateLimited):
+        detail = _("Você pediu insights demais em pouco tempo. Tente de novo em %(seconds)d s.") % {
+            "seconds": error.retry_after
+        }
+        return InsightLimited(detail, "rate_limited", error.retry_after)
+    assert isinstance(error, InsightUnavailable)
+    detail = _("O serviço de insights está indisponível agora (%(reason)s). Tente de novo em %(seconds)d s.") % {
+        "reason": error.reason,
+        "seconds": error.retry_after,
+    }
+    return InsightServiceUnavailable(detail, error.retry_after)
+
+
+_ERROR = OpenApiTypes.OBJECT
+_RANGE_PARAMS = [
+    OpenApiParameter("range", OpenApiTypes.STR, description="`15m`, `24h`, `7d`, `30d`… (padrão 24h)."),
+    OpenApiParameter("from", OpenApiTypes.DATETIME, description="Início ISO-8601 (em vez de `range`)."),
+    OpenApiParameter("to", OpenApiTypes.DATETIME, description="Fim ISO-8601 (padrão: agora)."),
+    OpenApiParameter("top", OpenApiTypes.INT, description=f"Usuários no ranking (1–{MAX_TOP}; padrão 5)."),
+]
+_RESPONSES = {
+    200: InsightOutputSerializer,
+    400: OpenApiResponse(_ERROR, description="Parâmetros inválidos (nomeia o campo)."),
+    401: OpenApiResponse(_ERROR, description="Sem autenticação."),
+    429: OpenApiResponse(
+        _ERROR,
+        description=(
+            "Orçamento diário esgotado ou limite por usuário (só com INSIGHT_FALLBACK=error); veja Retry-After."
+        ),
+    ),
+    503: OpenApiResponse(
+        _ERROR,
+        description="Modelo indisponível (só com INSIGHT_FALLBACK=error) ou armazenamento fora; veja Retry-After.",
+    ),
+}
+_DESCRIPTION = (
+    "Insight curto em português sobre a janela pedida comparada com a anterior de mesma duração. "
+    "`source=openai` quando o modelo respondeu; `source=offline` (motor determinístico) sem chave "
+    "ou como alternativa (`fallbackReason`). Todo número do texto é conferido contra as agregações "
+    "(`numbersVerified`). Cache de `INSIGHT_CACHE_SECONDS` por (janela pedida, números das agregações); "
+    '`POST {"refresh": true}` ignora o cache (sujeito a orçamento e limite por usuário).'
+)
+
+
+class InsightApi(APIView):
+    @extend_schema(
+        operation_id="insights_get",
+        summary="Gerar (ou ler do cache) o insight da janela",
+        description=_DESCRIPTION,
+        tags=["insights"],
+        parameters=_RANGE_PARAMS,
+        responses=_RESPONSES,
+    )
+    def get(self, request: Request) -> Response:
+        return self._respond(request, request.query_params, allow_refresh=False)
+
+    @extend_schema(
+        operation_id="insights_post",
+        summary="Gerar o insight da janela (opcionalmente ignorando o cache)",
+        description=_DESCRIPTION,
+        tags=["insights"],
+        request=InsightInputSerializer,
+        responses=_RESPONSES,
+    )
+    def post(self, request: Request) -> Response:
+        data: dict[str, Any] = {
+            **request.query_params.dict(),
+            **(request.data if isinstance(request.data, dict) else {}),
+        }
+        return self._respond(request, data, allow_refresh=True)
+
+    def _respond(self, request: Request, data: Any, *, allow_refresh: bool) -> Response:
+        now = timezone.now()
+        params = _params(data, allow_refresh=allow_refresh, now=now)
+        try:
+            result = insight_generate(user=request.user, params=params, now=now)
+        except InsightError as error:
+            raise _translate(error) from None
+        return Response(InsightOutputSerializer(result).data)
