@@ -273,3 +273,10 @@ if SENTRY_DSN:  # pragma: no cover - depende de serviço externo
     import sentry_sdk
 
     sentry_sdk.init(dsn=SENTRY_DSN, traces_sample_rate=env.float("SENTRY_TRACES_RATE", default=0.0))
+
+# --- Operação (demo, Docker, métricas) ---------------------------------------
+# Com DEBUG (make demo, runserver) o WhiteNoise serve direto dos finders, sem
+# collectstatic; em produção serve o STATIC_ROOT gerado na imagem.
+if DEBUG:
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True
