@@ -6,7 +6,7 @@ BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
 
-.PHONY: install test lint demo bench format migrate clean
+.PHONY: install test lint demo bench format migrate clean env
 
 $(BIN)/python:
 	$(PYTHON) -m venv $(VENV)
@@ -34,8 +34,14 @@ format: $(STAMP)
 migrate: $(STAMP)
 	DJANGO_DEBUG=true $(BIN)/python manage.py migrate --noinput
 
+# A demo é sempre embutida (mongomock + camadas em memória), mesmo com um .env do compose.
 demo: $(STAMP)
-	DJANGO_DEBUG=true PORT=$(PORT) $(BIN)/python manage.py demo --port $(PORT)
+	DJANGO_DEBUG=true MONGO_URI=mongomock://localhost/trader_monitor REDIS_URL= PORT=$(PORT) \
+		$(BIN)/python manage.py demo --port $(PORT)
+
+# .env para o docker compose, com segredos gerados (não sobrescreve um existente).
+env:
+	$(PYTHON) docker/make_env.py
 
 bench: $(STAMP)
 	$(BIN)/python -m bench.run

@@ -20,6 +20,13 @@ from events.store import EventStore, get_store
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
 
 
+def pytest_runtest_setup(item: pytest.Item) -> None:
+    """Com MONGO_URI de um servidor real (job de CI), pula os testes ``mongomock_only``."""
+    real_mongo = not settings.MONGO_URI.startswith("mongomock://")
+    if real_mongo and item.get_closest_marker("mongomock_only"):
+        pytest.skip("substitui métodos do mongomock; não se aplica a um MongoDB real")
+
+
 def require_service(available: bool, reason: str) -> None:
     """Pula localmente quando o serviço real falta; em CI (CI=true) falha."""
     if available:

@@ -1,11 +1,27 @@
 """Métricas Prometheus do processo (ou de todos os workers, em modo multiprocesso).
 
-Com vários workers (gunicorn + uvicorn), defina ``PROMETHEUS_MULTIPROC_DIR``: cada
+Com vários workers (``uvicorn --workers N``), defina ``PROMETHEUS_MULTIPROC_DIR``
+(um diretório vazio a cada início; a imagem Docker faz isso no entrypoint): cada
 processo grava suas amostras ali e ``/metrics`` agrega todas.
+
+Séries expostas (todas com o prefixo ``trader_monitor_``):
+
+* ``http_request_duration_seconds{method,route,status}`` — histograma de latência
+  por rota (o padrão da URL, não o caminho, para limitar a cardinalidade);
+* ``events_ingested_total{outcome}`` — entregas aceitas: ``created``/``duplicate``;
+* ``webhook_rejected_total{reason}`` — rejeitadas, por motivo (``bad_signature``,
+  ``invalid_payload``, ``conflict``, ``rate_limited``…);
+* ``broadcast_failures_total`` — falhas ao publicar ``new_event``;
+* ``store_errors_total{operation}`` — erros do MongoDB, por operação;
+* ``websocket_connections`` — conexões WebSocket abertas (soma dos workers vivos);
+* ``insight_calls_total{source,outcome}`` e ``insight_cost_usd_total`` — insights.
+
+``/metrics`` exige ``Authorization: Bearer $METRICS_TOKEN`` quando a variável existe.
 """
 
 from __future__ import annotations
 
+import atexit
 import hmac
 import os
 
@@ -17,9 +33,13 @@ from prometheus_client import (
     Counter,
     Gauge,
     Histogram,
+    disable_created_metrics,
     generate_latest,
     multiprocess,
 )
+
+# As séries ``*_created`` (instante de criação de cada contador) só poluem a saída.
+disable_created_metrics()  # type: ignore[no-untyped-call]
 
 HTTP_DURATION = Histogram(
     "trader_monitor_http_request_duration_seconds",
@@ -60,6 +80,30 @@ INSIGHT_COST = Counter(
     "trader_monitor_insight_cost_usd_total",
     "Custo acumulado (USD) das chamadas ao modelo.",
 )
+
+
+# Motivos de rejeição e resultados conhecidos já nascem em zero: uma série que
+# só aparece no primeiro incidente quebra alertas do tipo ``rate(...) > 0``.
+INGEST_OUTCOMES = ("created", "duplicate")
+REJECTION_REASONS = (
+    "missing_signature",
+    "bad_signature",
+    "stale_timestamp",
+    "invalid_header",
+    "invalid_json",
+    "invalid_payload",
+    "conflict",
+    "payload_too_large",
+    "rate_limited",
+)
+for _outcome in INGEST_OUTCOMES:
+    EVENTS_INGESTED.labels(_outcome)
+for _reason in REJECTION_REASONS:
+    WEBHOOK_REJECTED.labels(_reason)
+
+if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
+    # Um worker que termina deixa de contar nas séries "live" (conexões WebSocket).
+    atexit.register(multiprocess.mark_process_dead, os.getpid())
 
 
 def observe_http(method: str, route: str, status: int, seconds: float) -> None:

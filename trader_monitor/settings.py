@@ -380,3 +380,10 @@ for _model_name, _price in INSIGHT_PRICES.items():
         or not all(isinstance(v, int | float) and v >= 0 for v in _price.values())
     ):
         raise ImproperlyConfigured(f"INSIGHT_PRICES[{_model_name!r}] precisa de input/output (USD por 1M tokens) >= 0.")
+
+# --- Operação (demo, Docker, métricas) ---------------------------------------
+# Com DEBUG (make demo, runserver) o WhiteNoise serve direto dos finders, sem
+# collectstatic; em produção serve o STATIC_ROOT gerado na imagem.
+if DEBUG:
+    WHITENOISE_USE_FINDERS = True
+    WHITENOISE_AUTOREFRESH = True

@@ -333,6 +333,7 @@ async def test_chunked_body_without_content_length_is_cut_at_limit(store: EventS
     assert stored(store) == []
 
 
+@pytest.mark.mongomock_only
 async def test_store_down_is_503_with_retry_after_and_nothing_stored(
     asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
@@ -355,6 +356,7 @@ async def test_store_down_is_503_with_retry_after_and_nothing_stored(
     assert stored(store) == []
 
 
+@pytest.mark.mongomock_only
 async def test_lost_acknowledgement_is_retried_and_still_created(
     asgi_client: httpx.AsyncClient, sign: Signer, store: EventStore, monkeypatch: pytest.MonkeyPatch
 ) -> None:
