@@ -1,22 +1,32 @@
 // Feed ao vivo por WebSocket (/ws/events/), com retomada sem lacunas.
 //
-// Todo o protocolo do servidor está neste módulo (nomes das mensagens em PROTOCOL):
-//   servidor → {"type": "hello", "cursor": N}                 ao conectar
-//   servidor → {"type": "new_event", "event": {...}, "cursor": N}
-//   cliente  → {"type": "subscribe", "types": [...], "userId": "..."}
-// Ao reconectar, o cliente pede os eventos depois do último cursor visto
-// (parâmetro ?cursor=N na URL); eventos com cursor já visto são descartados,
-// então uma reentrega nunca duplica linhas.
+// Todo o protocolo do servidor (events/realtime.py) está neste módulo:
+//   servidor → hello {cursor}            ao conectar (sessão do Django pelo cookie)
+//   servidor → new_event {event, cursor}
+//   servidor → resync_required {cursor}  lacuna grande demais: recarregar pela API
+//   servidor → subscribed | resumed | pong | error
+//   cliente  → subscribe {types, userId} | ping
+// Ao reconectar, o cliente pede os eventos depois do maior cursor visto
+// (?cursor=N na URL). O servidor pode entregar um evento atrasado com cursor
+// menor que o último, então a deduplicação é por id, não por cursor.
 
 export const PROTOCOL = {
   hello: "hello",
   newEvent: "new_event",
+  resync: "resync_required",
+  error: "error",
   subscribe: "subscribe",
+  ping: "ping",
   cursorParam: "cursor",
+  // Fechamento pelo servidor por credencial ausente/expirada/revogada.
+  closeUnauthenticated: 4401,
 };
 
 const INITIAL_DELAY_MS = 1000;
 const MAX_DELAY_MS = 30000;
+const HEARTBEAT_MS = 25000;
+const HEARTBEAT_TIMEOUT_MS = 10000;
+const SEEN_CAPACITY = 2048;
 
 export function backoffDelay(attempt, random = Math.random) {
   // Exponencial com "jitter" (metade fixa, metade aleatória) para não sincronizar clientes.
@@ -25,17 +35,21 @@ export function backoffDelay(attempt, random = Math.random) {
 }
 
 export class LiveFeed {
-  constructor({ path, onEvent, onStatus, onHello }) {
+  constructor({ path, onEvent, onStatus, onResync, onDenied }) {
     this.path = path;
     this.onEvent = onEvent;
     this.onStatus = onStatus;
-    this.onHello = onHello || (() => {});
+    this.onResync = onResync || (() => {});
+    this.onDenied = onDenied || (() => {});
     this.cursor = null;
     this.filter = { types: [], userId: "" };
     this.socket = null;
     this.attempt = 0;
     this.timer = null;
+    this.heartbeat = null;
+    this.lastMessageAt = 0;
     this.stopped = true;
+    this.seen = new Set();
     window.addEventListener("online", () => this.reconnectNow());
   }
 
@@ -47,13 +61,12 @@ export class LiveFeed {
   stop() {
     this.stopped = true;
     clearTimeout(this.timer);
-    if (this.socket) this.socket.close(1000);
-    this.socket = null;
+    this.drop(1000);
     this.onStatus({ state: "paused" });
   }
 
   reconnectNow() {
-    if (this.stopped || (this.socket && this.socket.readyState <= WebSocket.OPEN)) return;
+    if (this.stopped || this.socket) return;
     clearTimeout(this.timer);
     this.connect();
   }
@@ -77,20 +90,58 @@ export class LiveFeed {
     socket.addEventListener("open", () => {
       if (socket !== this.socket) return;
       this.attempt = 0;
+      this.lastMessageAt = Date.now();
       this.onStatus({ state: "online" });
       this.sendSubscribe();
+      this.startHeartbeat();
     });
     socket.addEventListener("message", (message) => {
-      if (socket === this.socket) this.handle(message.data);
+      if (socket !== this.socket) return;
+      this.lastMessageAt = Date.now();
+      this.handle(message.data);
     });
-    socket.addEventListener("close", () => {
-      if (socket !== this.socket || this.stopped) return;
-      this.socket = null;
-      const delay = backoffDelay(this.attempt);
-      this.attempt += 1;
-      this.onStatus({ state: "offline", retryInMs: delay });
-      this.timer = setTimeout(() => this.connect(), delay);
+    socket.addEventListener("close", (event) => {
+      if (socket !== this.socket) return;
+      if (event.code === PROTOCOL.closeUnauthenticated) {
+        this.stopped = true;
+        this.drop();
+        this.onStatus({ state: "paused" });
+        this.onDenied(event.reason);
+        return;
+      }
+      this.scheduleReconnect();
     });
+  }
+
+  // Solta o socket atual sem esperar o fechamento (uma conexão morta pode demorar a fechar).
+  drop(code) {
+    clearInterval(this.heartbeat);
+    const socket = this.socket;
+    this.socket = null;
+    if (socket && socket.readyState <= WebSocket.OPEN) socket.close(code);
+  }
+
+  scheduleReconnect() {
+    this.drop();
+    if (this.stopped) return;
+    const delay = backoffDelay(this.attempt);
+    this.attempt += 1;
+    this.onStatus({ state: "offline", retryInMs: delay });
+    clearTimeout(this.timer);
+    this.timer = setTimeout(() => this.connect(), delay);
+  }
+
+  // Uma queda de rede silenciosa não fecha o socket; o ping sem resposta revela.
+  startHeartbeat() {
+    clearInterval(this.heartbeat);
+    this.heartbeat = setInterval(() => {
+      if (!this.socket || this.socket.readyState !== WebSocket.OPEN) return;
+      if (Date.now() - this.lastMessageAt > HEARTBEAT_MS + HEARTBEAT_TIMEOUT_MS) {
+        this.scheduleReconnect();
+        return;
+      }
+      this.socket.send(JSON.stringify({ type: PROTOCOL.ping }));
+    }, HEARTBEAT_MS);
   }
 
   sendSubscribe() {
@@ -100,6 +151,17 @@ export class LiveFeed {
     this.socket.send(JSON.stringify(message));
   }
 
+  remember(id) {
+    if (this.seen.has(id)) return false;
+    this.seen.add(id);
+    if (this.seen.size > SEEN_CAPACITY) this.seen.delete(this.seen.values().next().value);
+    return true;
+  }
+
+  advance(cursor) {
+    if (Number.isInteger(cursor) && (this.cursor === null || cursor > this.cursor)) this.cursor = cursor;
+  }
+
   handle(raw) {
     let message;
     try {
@@ -107,20 +169,24 @@ export class LiveFeed {
     } catch {
       return;
     }
-    if (message.type === PROTOCOL.hello) {
-      // Primeira conexão: começa do agora. Reconexão: mantém o cursor já visto.
-      if (this.cursor === null && Number.isInteger(message.cursor)) this.cursor = message.cursor;
-      this.onHello(message);
-      return;
+    switch (message.type) {
+      case PROTOCOL.hello:
+        // Primeira conexão: começa do agora. Reconexão: o cursor visto já foi à URL.
+        if (this.cursor === null) this.advance(message.cursor);
+        break;
+      case PROTOCOL.newEvent:
+        if (!message.event) return;
+        this.advance(message.cursor);
+        if (this.remember(message.event.id) && this.matches(message.event)) this.onEvent(message.event, message.cursor);
+        break;
+      case PROTOCOL.resync:
+        // Perdemos eventos demais: a página recarrega pela API e segue deste cursor.
+        if (Number.isInteger(message.cursor)) this.cursor = message.cursor;
+        this.onResync(message);
+        break;
+      default:
+        break;
     }
-    if (message.type !== PROTOCOL.newEvent || !message.event) return;
-    const cursor = Number.isInteger(message.cursor) ? message.cursor : null;
-    if (cursor !== null) {
-      if (this.cursor !== null && cursor <= this.cursor) return;
-      this.cursor = cursor;
-    }
-    if (!this.matches(message.event)) return;
-    this.onEvent(message.event, cursor);
   }
 
   // O servidor já filtra pela assinatura; conferimos de novo aqui por segurança.

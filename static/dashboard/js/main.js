@@ -446,7 +446,16 @@ function onLiveStatus(status) {
   }
 }
 
-const live = new LiveFeed({ path: config.ws, onEvent: onLiveEvent, onStatus: onLiveStatus });
+const live = new LiveFeed({
+  path: config.ws,
+  onEvent: onLiveEvent,
+  onStatus: onLiveStatus,
+  onResync: () => {
+    loadOverview();
+    loadTable();
+  },
+  onDenied: () => reportError("session", "", { status: 401 }),
+});
 
 // --- detalhe do evento --------------------------------------------------------------------
 
