@@ -2,15 +2,17 @@
 
 from __future__ import annotations
 
-from datetime import timedelta
+from datetime import UTC, datetime, timedelta
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from bson import ObjectId
 from django.urls import reverse
 
+from events.buckets import Window
 from events.domain import parse_event_id
-from events.selectors import resolve_window, summary_compute
+from events.selectors import summary_compute
 from tests.dashboard.conftest import ingest
 
 pytestmark = pytest.mark.django_db
@@ -28,7 +30,7 @@ def events():
     ]
 
 
-def listed_ids(response):
+def listed_ids(response: Any) -> list[str]:
     return [row["id"] for row in response.context["rows"]]
 
 
@@ -158,8 +160,8 @@ def test_delete_asks_for_confirmation_first(client, staff_user, store, events):
 
 def test_delete_removes_the_event_and_updates_the_rollups(client, staff_user, store, events):
     client.force_login(staff_user)
-    now = events[0]["receivedAt"]
-    window = resolve_window(range_name="24h", start=None, end=None, now=_parse(now) + timedelta(seconds=1))
+    now = datetime.now(UTC) + timedelta(seconds=1)
+    window = Window(now - timedelta(hours=24), now)
     before = summary_compute(window=window, top=5)["totals"]
 
     response = client.post(f"{LIST_URL}{events[0]['id']}/delete/")
@@ -193,9 +195,3 @@ def test_store_outage_shows_a_503_page(client, staff_user, monkeypatch):
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert "O MongoDB não respondeu" in response.content.decode()
-
-
-def _parse(iso):
-    from datetime import datetime
-
-    return datetime.fromisoformat(iso)

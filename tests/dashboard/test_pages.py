@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 from http import HTTPStatus
+from typing import Any
 
 import pytest
 from django.urls import reverse
@@ -11,12 +12,13 @@ from django.urls import reverse
 pytestmark = pytest.mark.django_db
 
 
-def page_config(response):
+def page_config(response: Any) -> dict[str, Any]:
     html = response.content.decode()
     start = html.index('<script id="dashboard-config" type="application/json">') + len(
         '<script id="dashboard-config" type="application/json">'
     )
-    return json.loads(html[start : html.index("</script>", start)])
+    config: dict[str, Any] = json.loads(html[start : html.index("</script>", start)])
+    return config
 
 
 def test_signed_out_visitor_is_redirected_to_login(client):
