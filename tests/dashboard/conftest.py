@@ -199,3 +199,63 @@ def log_in(page: Any, username: str, password: str = PASSWORD) -> None:
     page.get_by_label("Senha").fill(password)
     page.get_by_role("button", name="Entrar").click()
     page.wait_for_url("**/")
+
+
+def post_webhook(base_url: str, sign: Any, **payload: Any) -> dict[str, Any]:
+    """Entrega um evento assinado ao servidor real, como um remetente faria."""
+    import httpx
+
+    from tests.conftest import event_body
+
+    body = event_body(**payload)
+    response = httpx.post(f"{base_url}/api/webhook/event", content=body, headers=sign(body), timeout=10)
+    assert response.status_code == 201, response.text
+    result: dict[str, Any] = response.json()
+    return result
+
+
+def seed_day(*, users: int = 6, per_user: int = 8) -> list[dict[str, Any]]:
+    """Histórico pequeno e determinístico nas últimas 24 h (vários tipos e usuários)."""
+    kinds = [("purchase", 120.0), ("deposit", 500.0), ("login", 0.0), ("withdraw", 80.0)]
+    created = []
+    for user in range(users):
+        for index in range(per_user):
+            kind, base = kinds[(user + index) % len(kinds)]
+            created.append(
+                ingest(
+                    user_id=f"trader-{user + 1:02d}",
+                    event_type=kind,
+                    value=base * (1 + user) / 2 + index,
+                    ago=timedelta(minutes=20 + 170 * index + 7 * user),
+                    metadata={"asset": ["PETR4", "VALE3", "ITUB4"][index % 3], "channel": "app"},
+                )
+            )
+    return created
+
+
+# --- dependências de outros ramos --------------------------------------------------
+# A página consome a API de leitura (/api/events…) e o feed (/ws/events/), que
+# chegam por outros ramos. Enquanto a rota não existir neste código, o teste é
+# pulado com o motivo; quando existe, roda sempre (inclusive em CI).
+
+
+@pytest.fixture
+def read_api() -> None:
+    from django.urls import Resolver404, resolve
+
+    missing = []
+    for path in ("/api/events", "/api/events/summary", "/api/events/timeseries"):
+        try:
+            resolve(path)
+        except Resolver404:
+            missing.append(path)
+    if missing:
+        pytest.skip(f"API de leitura ainda não integrada neste código: {', '.join(missing)}")
+
+
+@pytest.fixture
+def live_feed() -> None:
+    from events.routing import websocket_urlpatterns
+
+    if not websocket_urlpatterns:
+        pytest.skip("feed /ws/events/ ainda não integrado neste código")

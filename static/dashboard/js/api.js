@@ -8,9 +8,9 @@ export class ApiError extends Error {
   }
 }
 
-export function buildUrl(path, params = {}) {
+export function buildUrl(path, params) {
   const url = new URL(path, window.location.origin);
-  for (const [key, value] of Object.entries(params)) {
+  for (const [key, value] of Object.entries(params || {})) {
     if (value !== undefined && value !== null && value !== "") url.searchParams.set(key, String(value));
   }
   return url;
