@@ -265,3 +265,13 @@ def live_feed() -> None:
 
     if not websocket_urlpatterns:
         pytest.skip("feed /ws/events/ ainda não integrado neste código")
+
+
+@pytest.fixture
+def insights_api() -> None:
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve("/api/insights")
+    except Resolver404:
+        pytest.skip("API de insights ainda não integrada neste código")

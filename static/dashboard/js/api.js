@@ -16,21 +16,26 @@ export function buildUrl(path, params) {
   return url;
 }
 
-async function request(method, path, { params, csrfToken, signal } = {}) {
+async function request(method, path, { params, csrfToken, signal, body } = {}) {
   const headers = { Accept: "application/json" };
   if (method !== "GET" && csrfToken) headers["X-CSRFToken"] = csrfToken;
-  const response = await fetch(buildUrl(path, params), { method, headers, credentials: "same-origin", signal });
+  const init = { method, headers, credentials: "same-origin", signal };
+  if (body !== undefined) {
+    headers["Content-Type"] = "application/json";
+    init.body = JSON.stringify(body);
+  }
+  const response = await fetch(buildUrl(path, params), init);
   if (response.status === 204) return null;
-  let body = null;
+  let payload = null;
   try {
-    body = await response.json();
+    payload = await response.json();
   } catch {
-    body = null;
+    payload = null;
   }
   if (!response.ok) {
-    throw new ApiError(response.status, body?.error, body?.detail);
+    throw new ApiError(response.status, payload?.error, payload?.detail);
   }
-  return body;
+  return payload;
 }
 
 export function getJson(path, params, options = {}) {

@@ -529,16 +529,23 @@ function insightMeta(data) {
   return parts.join(" · ");
 }
 
-insightButton.addEventListener("click", async () => {
+const insightRefresh = byId("insight-refresh");
+
+async function generateInsight({ refresh }) {
   insightButton.disabled = true;
+  insightRefresh.disabled = true;
   insightOutput.setAttribute("aria-busy", "true");
   insightOutput.replaceChildren(h("p", { className: "muted", text: gettext("Gerando insight…") }));
   setText("insight-meta", "");
   try {
-    const data = await send("POST", config.api.insights, { range: state.range }, { csrfToken: config.csrfToken });
+    const data = await send("POST", config.api.insights, { range: state.range }, {
+      csrfToken: config.csrfToken,
+      body: refresh ? { refresh: true } : undefined,
+    });
     const paragraphs = String(data.text || "").split(/\n{2,}/).filter((part) => part.trim());
     insightOutput.replaceChildren(...paragraphs.map((part) => h("p", { text: part })));
     setText("insight-meta", insightMeta(data));
+    insightRefresh.hidden = !data.cached;
   } catch (error) {
     const message =
       error.status === 404
@@ -547,9 +554,13 @@ insightButton.addEventListener("click", async () => {
     insightOutput.replaceChildren(h("p", { className: "alert alert-error", text: message }));
   } finally {
     insightButton.disabled = false;
+    insightRefresh.disabled = false;
     insightOutput.removeAttribute("aria-busy");
   }
-});
+}
+
+insightButton.addEventListener("click", () => generateInsight({ refresh: false }));
+insightRefresh.addEventListener("click", () => generateInsight({ refresh: true }));
 
 // --- início ------------------------------------------------------------------------------------
 
