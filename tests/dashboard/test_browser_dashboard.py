@@ -63,3 +63,30 @@ def test_english_interface_through_the_language_switcher(page, analyst):
     expect(page.get_by_role("button", name="Generate insight")).to_be_visible()
     expect(page.locator("#table-status")).to_have_text("2 events")
     expect(page.locator("#live-status")).to_contain_text("Live")
+
+
+def test_phone_sized_screen_has_no_horizontal_overflow(browser, live_server_url, analyst):
+    seed_day(users=2, per_user=3)
+    context = browser.new_context(
+        base_url=live_server_url, viewport={"width": 390, "height": 844}, locale="pt-BR", timezone_id="UTC"
+    )
+    try:
+        page = context.new_page()
+        log_in(page, "analista")
+        expect(page.locator("#events-table tbody tr")).to_have_count(6)
+
+        widths = page.evaluate("[document.documentElement.scrollWidth, document.documentElement.clientWidth]")
+
+        assert widths[0] <= widths[1]
+    finally:
+        context.close()
+
+
+def test_skip_link_is_the_first_stop_for_keyboard_users(page, analyst):
+    log_in(page, "analista")
+
+    page.keyboard.press("Tab")
+
+    expect(page.get_by_role("link", name="Pular para o conteúdo")).to_be_focused()
+    page.keyboard.press("Enter")
+    expect(page.locator("#main")).to_be_focused()

@@ -68,3 +68,18 @@ def test_staff_deletes_an_event_from_the_detail(page, staff_user, store):
     expect(page.locator("#events-table tbody tr").first).to_contain_text("u-fica")
     assert store.get_event(parse_event_id(doomed["id"])) is None
     assert store.get_event(parse_event_id(keep["id"])) is not None
+
+
+def test_detail_dialog_works_from_the_keyboard_and_returns_focus(page, analyst):
+    ingest(user_id="u-teclado", event_type="login", value=0.0)
+    log_in(page, "analista")
+    details = page.locator("#events-table").get_by_role("button", name="Detalhes")
+
+    details.focus()
+    page.keyboard.press("Enter")
+
+    expect(page.get_by_role("dialog")).to_be_visible()
+    expect(page.get_by_role("button", name="Fechar")).to_be_focused()
+    page.keyboard.press("Escape")
+    expect(page.get_by_role("dialog")).to_be_hidden()
+    expect(details).to_be_focused()
