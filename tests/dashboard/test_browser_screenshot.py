@@ -64,6 +64,10 @@ def test_dashboard_screenshot_with_history_and_live_feed(page, staff_user, live_
     expect(page.locator("#feed li")).to_have_count(len(live))
     expect(page.locator("#events-table tbody tr")).to_have_count(25)
 
+    if _insights_routed():
+        page.get_by_role("button", name="Gerar insight").click()
+        expect(page.locator("#insight-meta")).to_contain_text("Fonte:")
+
     ARTIFACTS.mkdir(exist_ok=True)
     target = ARTIFACTS / "dashboard.png"
     page.screenshot(path=str(target), full_page=True)
@@ -72,3 +76,13 @@ def test_dashboard_screenshot_with_history_and_live_feed(page, staff_user, live_
     if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
         DOCS_IMAGE.parent.mkdir(exist_ok=True)
         shutil.copyfile(target, DOCS_IMAGE)
+
+
+def _insights_routed() -> bool:
+    from django.urls import Resolver404, resolve
+
+    try:
+        resolve("/api/insights")
+    except Resolver404:
+        return False
+    return True
