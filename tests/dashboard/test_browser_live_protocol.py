@@ -5,7 +5,10 @@ Sem servidor de WebSocket: as mensagens são entregues direto ao ``handle``.
 
 from __future__ import annotations
 
+from typing import Any
+
 import pytest
+from playwright.sync_api import Page
 
 pytestmark = [pytest.mark.browser, pytest.mark.django_db(transaction=True)]
 
@@ -33,7 +36,7 @@ def event(event_id: str, cursor: int, kind: str = "purchase", user: str = "u-1")
     return {"type": "new_event", "event": {"id": event_id, "type": kind, "userId": user}, "cursor": cursor}
 
 
-def run(page, messages):
+def run(page: Page, messages: list[Any]) -> Any:
     page.goto("/login/")
     return page.evaluate(SCRIPT, messages)
 
