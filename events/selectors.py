@@ -213,3 +213,40 @@ def timeseries_compute(*, window: Window, now: datetime | None = None, max_point
         "interval": int(interval.total_seconds()),
         "points": list(points.values()),
     }
+
+
+# --- administração (telas do admin sobre o MongoDB) ----------------------------------
+
+
+def event_document_get(*, event_id: str) -> dict[str, Any] | None:
+    """Documento completo do evento (inclui ``seq`` e a chave de idempotência)."""
+    oid = parse_event_id(event_id)
+    return get_store().get_event(oid) if oid is not None else None
+
+
+def event_type_counts(*, window: Window, now: datetime | None = None) -> list[dict[str, Any]]:
+    """Tipos com eventos na janela e suas contagens (dos rollups): ``[{type, count}]``."""
+    now = now or datetime.now(UTC)
+    store = get_store()
+    store.flush_rollups()
+    level, effective = buckets.plan(Family.TYPE, window.start, window.end, now)
+    rows = store.rollup_totals(level, effective)
+    return sorted(({"type": row["key"], "count": row["count"]} for row in rows), key=lambda row: row["type"])
+
+
+def rejection_list(*, reason: str | None, limit: int, skip: int = 0) -> list[dict[str, Any]]:
+    """Entregas rejeitadas, da mais recente para a mais antiga."""
+    return get_store().list_rejections(reason=reason, limit=limit, skip=skip)
+
+
+def rejection_count(*, reason: str | None) -> int:
+    return get_store().count_rejections(reason=reason)
+
+
+def rejection_counts_by_reason() -> dict[str, int]:
+    return dict(sorted(get_store().rejections_by_reason().items()))
+
+
+def rejection_get(*, rejection_id: str) -> dict[str, Any] | None:
+    oid = parse_event_id(rejection_id)
+    return get_store().get_rejection(oid) if oid is not None else None

@@ -387,3 +387,14 @@ for _model_name, _price in INSIGHT_PRICES.items():
 if DEBUG:
     WHITENOISE_USE_FINDERS = True
     WHITENOISE_AUTOREFRESH = True
+
+# --- Painel e admin (issue 5) ------------------------------------------------
+# O admin padrão vira o TraderAdminSite (mesmo app "admin", mais as telas do
+# MongoDB: eventos e webhooks rejeitados); o app "dashboard" serve a página.
+INSTALLED_APPS = [
+    "dashboard.apps.TraderAdminConfig" if app == "django.contrib.admin" else app for app in INSTALLED_APPS
+]
+INSTALLED_APPS.append("dashboard.apps.DashboardConfig")
+# Linhas mantidas no feed ao vivo e intervalo de atualização dos KPIs/gráficos.
+DASHBOARD_FEED_SIZE: int = env.int("DASHBOARD_FEED_SIZE", default=50)
+DASHBOARD_REFRESH_SECONDS: int = env.int("DASHBOARD_REFRESH_SECONDS", default=30)

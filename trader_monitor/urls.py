@@ -21,5 +21,7 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    # Painel, login/logout e troca de idioma; antes de auth.urls para o login usar o nosso template.
+    path("", include("dashboard.urls")),
     path("", include("django.contrib.auth.urls")),
 ]
