@@ -380,7 +380,9 @@ class UserRowOutputSerializer(serializers.Serializer[dict[str, Any]]):
     avg = serializers.FloatField(allow_null=True)
 
 
-class SummaryOutputSerializer(serializers.Serializer[dict[str, Any]]):
+class SummaryAggregatesOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    """Agregações de uma janela (``selectors.summary_compute``); reusado pelos insights."""
+
     window = GranularWindowOutputSerializer(help_text="Janela efetiva dos tipos (arredondada para fora).")
     usersWindow = GranularWindowOutputSerializer(help_text="Janela efetiva dos rankings de usuários.")
     requested = WindowOutputSerializer(help_text="Janela pedida.")
@@ -388,6 +390,9 @@ class SummaryOutputSerializer(serializers.Serializer[dict[str, Any]]):
     byType = TypeRowOutputSerializer(many=True)
     topUsersByValue = UserRowOutputSerializer(many=True)
     topUsersByCount = UserRowOutputSerializer(many=True)
+
+
+class SummaryOutputSerializer(SummaryAggregatesOutputSerializer):
     cached = serializers.BooleanField(help_text="Se veio do cache (`SUMMARY_CACHE_SECONDS`).")
     computedAt = serializers.DateTimeField(help_text="Quando o resumo foi calculado.")
 

@@ -16,6 +16,7 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events.selectors import DEFAULT_RANGE, MAX_RANGE, RangeError, resolve_window
+from events.serializers import SummaryAggregatesOutputSerializer
 from insights.services import (
     InsightBudgetExhausted,
     InsightError,
@@ -67,50 +68,6 @@ class InsightInputSerializer(serializers.Serializer[dict[str, Any]]):
         return values
 
 
-class WindowOutputSerializer(serializers.Serializer[dict[str, Any]]):
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        return {"from": serializers.CharField(), "to": serializers.CharField()}
-
-
-class GranularWindowOutputSerializer(WindowOutputSerializer):
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        return {**super().get_fields(), "granularity": serializers.CharField()}
-
-
-class TotalsOutputSerializer(serializers.Serializer[dict[str, Any]]):
-    count = serializers.IntegerField()
-    sum = serializers.FloatField()
-    avgTicket = serializers.FloatField(allow_null=True)
-    purchaseAvgTicket = serializers.FloatField(allow_null=True)
-    activeUsers = serializers.IntegerField()
-
-
-class TypeRowOutputSerializer(serializers.Serializer[dict[str, Any]]):
-    type = serializers.CharField()
-    count = serializers.IntegerField()
-    sum = serializers.FloatField()
-    avg = serializers.FloatField(allow_null=True)
-
-
-class UserRowOutputSerializer(serializers.Serializer[dict[str, Any]]):
-    userId = serializers.CharField()
-    count = serializers.IntegerField()
-    sum = serializers.FloatField()
-    avg = serializers.FloatField(allow_null=True)
-
-
-class SummaryOutputSerializer(serializers.Serializer[dict[str, Any]]):
-    """Mesmo formato de ``GET /api/events/summary``."""
-
-    window = GranularWindowOutputSerializer()
-    usersWindow = GranularWindowOutputSerializer()
-    requested = WindowOutputSerializer()
-    totals = TotalsOutputSerializer()
-    byType = TypeRowOutputSerializer(many=True)
-    topUsersByValue = UserRowOutputSerializer(many=True)
-    topUsersByCount = UserRowOutputSerializer(many=True)
-
-
 class UsageOutputSerializer(serializers.Serializer[dict[str, Any]]):
     inputTokens = serializers.IntegerField()
     cachedInputTokens = serializers.IntegerField()
@@ -141,8 +98,8 @@ class InsightOutputSerializer(serializers.Serializer[dict[str, Any]]):
             "unverified_numbers; null quando o modelo respondeu."
         ),
     )
-    current = SummaryOutputSerializer()
-    previous = SummaryOutputSerializer()
+    current = SummaryAggregatesOutputSerializer()
+    previous = SummaryAggregatesOutputSerializer()
     comparison = serializers.DictField(
         help_text="O `digest` enviado ao modelo: totais, tipos e usuários com variações e participações (*Pct)."
     )

@@ -44,7 +44,10 @@ def store() -> Iterator[EventStore]:
     cache.clear()
     # Uma camada de canais nova por teste (filas presas ao laço de eventos do teste).
     channel_layers.backends.clear()
+    clock = instance.now
     yield instance
+    # Testes que fixam o relógio do singleton não podem vazá-lo para os seguintes.
+    instance.now = clock
     instance.drop_all()
 
 

@@ -40,12 +40,6 @@ PASSWORD = "senha-de-teste-123"
 SERVER_START_TIMEOUT = 15.0
 
 
-@pytest.fixture(autouse=True)
-def real_clock(store: Any) -> None:
-    """Relógio real no armazenamento: alguns testes fixam ``store.now`` no singleton e não o restauram."""
-    store.now = lambda: datetime.now(UTC)
-
-
 # --- usuários -----------------------------------------------------------------------
 
 
