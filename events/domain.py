@@ -42,11 +42,23 @@ class PayloadError(Exception):
         self.fields = fields or {}
 
 
+# Um texto que começa assim parece operador ("$gt", "$where") ou documento JSON
+# ('{"$ne": ""}') do MongoDB. Recusado na ingestão e nos filtros: nenhum valor guardado
+# ou consultado pode ser confundido com um operador por quem montar consultas com ele.
+OPERATOR_LIKE_PREFIXES = ("$", "{", "[")
+
+
+def looks_like_operator(value: str) -> bool:
+    return value.startswith(OPERATOR_LIKE_PREFIXES)
+
+
 def _check_text(value: str) -> str:
     if value != value.strip():
         raise ValueError("must not start or end with whitespace")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise ValueError("must not contain control characters")
+    if looks_like_operator(value):
+        raise ValueError("must not start with '$', '{' or '['")
     return value
 
 
