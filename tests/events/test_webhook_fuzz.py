@@ -81,14 +81,14 @@ encodings = st.sampled_from(["utf-8", "utf-8-sig", "utf-16", "utf-32", "latin-1"
 def bodies(draw: st.DrawFn) -> bytes:
     kind = draw(st.sampled_from(["valid", "valid", "valid", "event", "event", "json", "bytes", "nested", "huge"]))
     if kind == "valid":
-        value = {
+        valid: dict[str, Any] = {
             "userId": draw(st.sampled_from(["u-1", "u-2", "ção"])),
             "type": draw(st.sampled_from(["purchase", "deposit", "login"])),
             "value": draw(st.floats(min_value=-1e6, max_value=1e6)),
         }
-        return json.dumps(value, ensure_ascii=draw(st.booleans())).encode()
+        return json.dumps(valid, ensure_ascii=draw(st.booleans())).encode()
     if kind == "event" or kind == "json":
-        value = draw(event_like) if kind == "event" else draw(json_values)
+        value: Any = draw(event_like) if kind == "event" else draw(json_values)
         text = json.dumps(value, ensure_ascii=draw(st.booleans()), allow_nan=True)
         return text.encode(draw(encodings), errors="replace")
     if kind == "nested":
