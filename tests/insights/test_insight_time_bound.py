@@ -8,8 +8,10 @@ SDK de verdade) e a conexão recusada.
 from __future__ import annotations
 
 from http import HTTPStatus
+from typing import Any
 
 import httpx
+import httpx2
 import pytest
 from django.conf import settings
 
@@ -32,7 +34,7 @@ def test_worst_case_wait_for_the_provider_is_bounded_by_configuration(openai_moc
     retry_wait = client._calculate_retry_timeout(
         remaining_retries=client.max_retries,
         options=_options(),
-        response_headers=httpx.Headers({"retry-after": "3600"}),
+        response_headers=httpx2.Headers({"retry-after": "3600"}),
     )
 
     worst_case = (1 + client.max_retries) * per_attempt + client.max_retries * retry_wait
@@ -65,7 +67,7 @@ def test_connection_refused_in_error_mode_is_503_with_retry_after(api, seeded, o
     assert response.json()["error"] == "insight_unavailable"
 
 
-def _options():
+def _options() -> Any:
     from openai._models import FinalRequestOptions
 
     return FinalRequestOptions.construct(method="post", url="/chat/completions")
