@@ -29,3 +29,7 @@ urlpatterns = [
     path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
     path("password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]
+
+# 404/500 em JSON sob /api/ (formato de erro da API); páginas seguem os padrões do Django.
+handler404 = "trader_monitor.errors.page_not_found"
+handler500 = "trader_monitor.errors.server_error"
