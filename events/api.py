@@ -174,7 +174,8 @@ def _window(params: dict[str, Any], *, now: datetime) -> Window:
         window = resolve_window(range_name=params.get("range"), start=params.get("from"), end=params.get("to"), now=now)
     except RangeError as exc:
         raise _range_error(exc) from None
-    assert window is not None  # com default_range sempre há janela
+    if window is None:  # não acontece: com default_range sempre há janela
+        raise ValidationError({"range": [_("Janela indefinida.")]})
     check_span(window.start, window.end)
     return window
 

@@ -23,7 +23,6 @@ from insights.services import (
     InsightError,
     InsightParams,
     InsightRateLimited,
-    InsightUnavailable,
     insight_generate,
 )
 
@@ -108,7 +107,8 @@ def _params(data: Any, *, allow_refresh: bool, now: datetime) -> InsightParams:
         window = resolve_window(range_name=values.get("range"), start=start, end=end, now=now)
     except RangeError as exc:
         raise serializers.ValidationError({exc.param: [str(exc)]}) from None
-    assert window is not None  # com range padrão sempre há janela
+    if window is None:  # não acontece: com range padrão sempre há janela
+        raise serializers.ValidationError({"range": [_("Janela indefinida.")]})
     if window.end - window.start > MAX_RANGE:
         raise serializers.ValidationError({"from": [_("A janela pode ter no máximo 366 dias.")]})
     if start or end:
@@ -138,7 +138,7 @@ def _translate(error: InsightError) -> exceptions.APIException:
             "seconds": error.retry_after
         }
         return InsightLimited(detail, "rate_limited", error.retry_after)
-    assert isinstance(error, InsightUnavailable)
+    # InsightUnavailable (e qualquer outro InsightError): o serviço está indisponível.
     detail = _("O serviço de insights está indisponível agora (%(reason)s). Tente de novo em %(seconds)d s.") % {
         "reason": error.reason,
         "seconds": error.retry_after,
