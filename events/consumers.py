@@ -88,10 +88,10 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         except _LAYER_ERRORS:
             # Sem a camada de canais não há feed ao vivo; o resto do sistema segue.
             logger.warning("camada de canais indisponível; socket fechado com 1013", exc_info=True)
+            already_closed, self.closed = self.closed, True
             await self._release()
-            if self.closed:
+            if already_closed:
                 return
-            self.closed = True
             with contextlib.suppress(OSError, RuntimeError):
                 if self.accepted:
                     payload = {
@@ -129,9 +129,12 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
                 logger.warning("não foi possível sair do grupo do feed", exc_info=True)
 
     async def _release(self) -> None:
-        """Para o vigia e desconta o socket da métrica (idempotente)."""
+        """Para o vigia e desconta o socket da métrica (idempotente; com ``closed`` já marcado)."""
         if self.watchdog is not None and self.watchdog is not asyncio.current_task():
             self.watchdog.cancel()
+            # No Python 3.11 o wait_for engole o cancelamento se a espera interna terminar ao
+            # mesmo tempo (gh-86296); acordado, o vigia vê ``closed`` e sai sozinho.
+            self.rearm.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.watchdog
         if self.counted:
