@@ -136,6 +136,7 @@ class Stats:
     ws_received: list[int] = field(default_factory=list)
     ws_closed_unexpectedly: int = 0
     rss: list[tuple[float, float, int]] = field(default_factory=list)  # (segundos, MB, eventos confirmados)
+    rss_tail: list[tuple[float, float, int]] = field(default_factory=list)  # fase só de leituras
 
     def record(self, name: str, status: int, started: float) -> None:
         self.statuses.setdefault(name, Counter())[status] += 1
@@ -264,11 +265,12 @@ async def ws_client(ws_url: str, origin: str, token: str, stats: Stats, index: i
     stats.ws_received[index] = received
 
 
-async def rss_sampler(pid: int, stats: Stats, stop: float, every: float, started: float) -> None:
+async def rss_sampler(pid: int, stats: Stats, stop: float, every: float, started: float, *, tail: bool = False) -> None:
+    samples = stats.rss_tail if tail else stats.rss
     while time.monotonic() < stop:
-        stats.rss.append((round(time.monotonic() - started, 1), round(rss_mb(pid), 1), len(stats.acknowledged)))
+        samples.append((round(time.monotonic() - started, 1), round(rss_mb(pid), 1), len(stats.acknowledged)))
         await asyncio.sleep(every)
-    stats.rss.append((round(time.monotonic() - started, 1), round(rss_mb(pid), 1), len(stats.acknowledged)))
+    samples.append((round(time.monotonic() - started, 1), round(rss_mb(pid), 1), len(stats.acknowledged)))
 
 
 async def reconcile(client: httpx.AsyncClient, stats: Stats) -> dict[str, Any]:
@@ -418,6 +420,18 @@ async def run(args: argparse.Namespace, base_url: str, pid: int) -> dict[str, An
         await asyncio.gather(*load)
         elapsed = time.monotonic() - started
         cpu = cpu_seconds(pid) - cpu_before
+        if args.tail_minutes > 0:
+            # Só leituras e sockets abertos, sem dados novos: memória que ainda sobe aqui não
+            # é dado guardado (seria vazamento por requisição).
+            tail_started = time.monotonic()
+            tail_stop = tail_started + args.tail_minutes * 60
+            await asyncio.gather(
+                *(
+                    reader(client, stats, tail_stop, args.readers / args.read_rate, random.Random(rng.random()))
+                    for _ in range(args.readers)
+                ),
+                rss_sampler(pid, stats, tail_stop, args.sample, started, tail=True),
+            )
         await asyncio.sleep(2)  # últimos new_event a caminho
         stop_event.set()
         await asyncio.gather(*sockets, return_exceptions=True)
@@ -441,6 +455,8 @@ async def run(args: argparse.Namespace, base_url: str, pid: int) -> dict[str, An
         "ws_closed_unexpectedly": stats.ws_closed_unexpectedly,
         "rss_samples": stats.rss,
         "rss": rss_trend(stats.rss, warmup=args.warmup),
+        "rss_tail_samples": stats.rss_tail,
+        "rss_tail": rss_trend(stats.rss_tail, warmup=0) if stats.rss_tail else None,
         "reconciliation": reconciliation,
     }
 
@@ -456,6 +472,9 @@ def main() -> None:
     parser.add_argument("--sample", type=float, default=15.0, help="intervalo de amostragem do RSS (s)")
     parser.add_argument("--warmup", type=float, default=60.0, help="segundos fora da tendência do RSS")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument(
+        "--tail-minutes", type=float, default=0.0, help="depois da carga mista, só leituras e sockets (memória)"
+    )
     parser.add_argument(
         "--no-control", dest="control", action="store_false", help="pula o controle do custo do armazenamento"
     )
@@ -505,9 +524,11 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    summary = {key: value for key, value in result.items() if key != "rss_samples"}
+    summary = {key: value for key, value in result.items() if key not in {"rss_samples", "rss_tail_samples"}}
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     print("# RSS (s, MB, entregas confirmadas):", " ".join(f"{t:.0f}:{mb}:{n}" for t, mb, n in result["rss_samples"]))
+    if result["rss_tail_samples"]:
+        print("# RSS só leituras:", " ".join(f"{t:.0f}:{mb}" for t, mb, _n in result["rss_tail_samples"]))
     print(f"# resultado completo: {target.relative_to(ROOT)}")
     ok = result["reconciliation"]["ok"] and not result["five_xx_client"] and not result["five_xx_server_log"]
     print("# RECONCILIAÇÃO OK, zero 5xx" if ok else "# FALHOU: veja reconciliation / five_xx")

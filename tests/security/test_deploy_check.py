@@ -79,3 +79,22 @@ def test_production_refuses_to_start_without_secrets() -> None:
 
     assert result.returncode != 0
     assert "WEBHOOK_SECRET" in result.stderr
+
+
+def test_old_secret_keys_can_be_kept_as_fallbacks_during_a_rotation() -> None:
+    old, older = secrets.token_urlsafe(50), secrets.token_urlsafe(50)
+    env = _production_env(DJANGO_SECRET_KEY_FALLBACKS=f"{old},{older}")
+    script = "from django.conf import settings; print(len(settings.SECRET_KEY_FALLBACKS))"
+
+    result = subprocess.run(  # noqa: S603 - comando fixo, sem shell
+        [sys.executable, "manage.py", "shell", "-c", script],
+        cwd=ROOT,
+        env=env,
+        capture_output=True,
+        text=True,
+        timeout=120,
+        check=False,
+    )
+
+    assert result.stdout.strip() == "2", result.stderr
+    assert _check(env).returncode == 0
