@@ -315,20 +315,21 @@ def percentile(values: list[float], q: float) -> float:
     return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
 
 
-def rss_trend(samples: list[tuple[float, float, int]], warmup: float) -> dict[str, float]:
+def rss_trend(samples: list[tuple[float, float, int]], warmup: float) -> dict[str, float | None]:
     steady = [s for s in samples if s[0] >= warmup] or samples
     times = [s[0] / 60 for s in steady]
     mbs = [s[1] for s in steady]
     events = [s[2] / 1000 for s in steady]
-    per_minute = statistics.linear_regression(times, mbs).slope if len(steady) > 1 else float("nan")
-    per_kevent = statistics.linear_regression(events, mbs).slope if len(set(events)) > 1 else float("nan")
+    # None (e não NaN, que não é JSON) quando a tendência não se aplica: ex. sem eventos novos.
+    per_minute = round(statistics.linear_regression(times, mbs).slope, 3) if len(steady) > 1 else None
+    per_kevent = round(statistics.linear_regression(events, mbs).slope, 3) if len(set(events)) > 1 else None
     return {
         "first_mb": samples[0][1],
         "after_warmup_mb": steady[0][1],
         "last_mb": samples[-1][1],
         "max_mb": max(s[1] for s in samples),
-        "slope_mb_per_min": round(per_minute, 3),
-        "slope_mb_per_1k_events": round(per_kevent, 3),
+        "slope_mb_per_min": per_minute,
+        "slope_mb_per_1k_events": per_kevent,
     }
 
 
