@@ -26,6 +26,8 @@ lint: $(STAMP)
 	$(BIN)/ruff format --check .
 	$(BIN)/mypy .
 	DJANGO_SETTINGS_MODULE=tests.settings $(BIN)/python manage.py makemigrations --check --dry-run
+	$(BIN)/bandit -c pyproject.toml -r . -q
+	$(BIN)/python .ci/pip_audit.py
 
 format: $(STAMP)
 	$(BIN)/ruff check --fix .

@@ -19,6 +19,8 @@ class RegisterInputSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class UserOutputSerializer(serializers.ModelSerializer[User]):
+    # O e-mail é opcional no cadastro: pode sair vazio, então não é declarado com formato "email".
+    email = serializers.CharField(read_only=True, help_text="E-mail; vazio quando não informado.")
     firstName = serializers.CharField(source="first_name", read_only=True)
     lastName = serializers.CharField(source="last_name", read_only=True)
     isStaff = serializers.BooleanField(source="is_staff", read_only=True)

@@ -21,6 +21,7 @@ def main() -> int:
         host = "health" + host
     request = urllib.request.Request(f"http://127.0.0.1:{port}/api/health", headers={"Host": host})
     try:
+        # URL fixa http://127.0.0.1 (o próprio contêiner): nenhum esquema vindo de fora.
         with urllib.request.urlopen(request, timeout=4) as response:  # noqa: S310  # nosec B310
             return 0 if response.status == 200 else 1
     except OSError as exc:

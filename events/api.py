@@ -43,13 +43,16 @@ from events.serializers import (
 )
 from events.services import event_broadcast, event_delete
 from events.store import EventFilter
-from events.webhook import Delivery, process_delivery
+from events.webhook import MAX_KEY_LENGTH, Delivery, process_delivery
 from trader_monitor.openapi import ErrorSerializer, error_responses
 
+# Os limites documentados são os que o servidor aplica: cabeçalho vazio conta como ausente
+# (401) e chaves de idempotência com mais de MAX_KEY_LENGTH caracteres dão 400.
+_KEY_SCHEMA = {"type": "string", "minLength": 1, "maxLength": MAX_KEY_LENGTH}
 _WEBHOOK_HEADERS = [
     OpenApiParameter(
         "webhook-id",
-        OpenApiTypes.STR,
+        _KEY_SCHEMA,
         OpenApiParameter.HEADER,
         required=True,
         description="Id único da mensagem (Standard Webhooks); chave de idempotência.",
@@ -63,14 +66,14 @@ _WEBHOOK_HEADERS = [
     ),
     OpenApiParameter(
         "webhook-signature",
-        OpenApiTypes.STR,
+        {"type": "string", "minLength": 1},
         OpenApiParameter.HEADER,
         required=True,
         description="`v1,<base64 HMAC-SHA256>`; vários separados por espaço.",
     ),
     OpenApiParameter(
         "Idempotency-Key",
-        OpenApiTypes.STR,
+        _KEY_SCHEMA,
         OpenApiParameter.HEADER,
         description="Só sem WEBHOOK_SECRET (desenvolvimento): chave de idempotência.",
     ),
@@ -154,7 +157,10 @@ class WebhookEventView(APIView):
 # --- leitura e remoção -------------------------------------------------------------
 
 _EVENT_ID = OpenApiParameter(
-    "event_id", OpenApiTypes.STR, OpenApiParameter.PATH, description="Id do evento (ObjectId, 24 hex)."
+    "event_id",
+    {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"},
+    OpenApiParameter.PATH,
+    description="Id do evento (ObjectId, 24 hex). Qualquer outro formato → 404.",
 )
 
 
@@ -168,7 +174,8 @@ def _window(params: dict[str, Any], *, now: datetime) -> Window:
         window = resolve_window(range_name=params.get("range"), start=params.get("from"), end=params.get("to"), now=now)
     except RangeError as exc:
         raise _range_error(exc) from None
-    assert window is not None  # com default_range sempre há janela
+    if window is None:  # não acontece: com default_range sempre há janela
+        raise ValidationError({"range": [_("Janela indefinida.")]})
     check_span(window.start, window.end)
     return window
 

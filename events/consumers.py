@@ -29,6 +29,7 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
+from redis.exceptions import RedisError
 
 from events.realtime import (
     AuthMessage,
@@ -56,6 +57,10 @@ logger = logging.getLogger(__name__)
 
 # Códigos de fechamento da aplicação (faixa 4000–4999 do RFC 6455).
 CLOSE_UNAUTHENTICATED = 4401
+# Camada de canais (Redis) fora do ar: 1013 "Try Again Later" (RFC 6455). O painel
+# reconecta com backoff e recupera o que perdeu pela retomada com cursor.
+CLOSE_TRY_AGAIN_LATER = 1013
+_LAYER_ERRORS = (RedisError, OSError)
 
 
 class EventFeedConsumer(AsyncWebsocketConsumer):
@@ -75,11 +80,33 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         self.next_recheck = math.inf
         self.watchdog: asyncio.Task[None] | None = None
         self.rearm = asyncio.Event()
+        self.accepted = False
+
+    async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
+        try:
+            await super().__call__(scope, receive, send)
+        except _LAYER_ERRORS:
+            # Sem a camada de canais não há feed ao vivo; o resto do sistema segue.
+            logger.warning("camada de canais indisponível; socket fechado com 1013", exc_info=True)
+            already_closed, self.closed = self.closed, True
+            await self._release()
+            if already_closed:
+                return
+            with contextlib.suppress(OSError, RuntimeError):
+                if self.accepted:
+                    payload = {
+                        "type": "error",
+                        "code": "feed_unavailable",
+                        "detail": _("Feed ao vivo indisponível no momento; reconecte em instantes."),
+                    }
+                    await self.send(text_data=json.dumps(payload, ensure_ascii=False))
+                await self.close(code=CLOSE_TRY_AGAIN_LATER, reason="feed_unavailable")
 
     # --- ciclo de vida --------------------------------------------------------
 
     async def connect(self) -> None:
         await self.accept()
+        self.accepted = True
         metrics.WS_CONNECTIONS.inc()
         self.counted = True
         cursor = self._query_cursor()
@@ -93,12 +120,23 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
 
     async def disconnect(self, code: int) -> None:
         self.closed = True
+        await self._release()
+        if self.principal is not None:
+            try:
+                await self.channel_layer.group_discard(EVENTS_GROUP, self.channel_name)
+            except _LAYER_ERRORS:
+                # A inscrição expira sozinha na camada (group_expiry).
+                logger.warning("não foi possível sair do grupo do feed", exc_info=True)
+
+    async def _release(self) -> None:
+        """Para o vigia e desconta o socket da métrica (idempotente; com ``closed`` já marcado)."""
         if self.watchdog is not None and self.watchdog is not asyncio.current_task():
             self.watchdog.cancel()
+            # No Python 3.11 o wait_for engole o cancelamento se a espera interna terminar ao
+            # mesmo tempo (gh-86296); acordado, o vigia vê ``closed`` e sai sozinho.
+            self.rearm.set()
             with contextlib.suppress(asyncio.CancelledError):
                 await self.watchdog
-        if self.principal is not None:
-            await self.channel_layer.group_discard(EVENTS_GROUP, self.channel_name)
         if self.counted:
             metrics.WS_CONNECTIONS.dec()
             self.counted = False

@@ -27,6 +27,7 @@ SCHEMA_VERSION = 1
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 6
 MAX_ABS_VALUE = 1e15
+MAX_FIELD_ERRORS = 20
 # Relógios de remetentes variam um pouco; eventos "do futuro" além disso são erro.
 FUTURE_SKEW = timedelta(minutes=5)
 
@@ -42,11 +43,23 @@ class PayloadError(Exception):
         self.fields = fields or {}
 
 
+# Um texto que começa assim parece operador ("$gt", "$where") ou documento JSON
+# ('{"$ne": ""}') do MongoDB. Recusado na ingestão e nos filtros: nenhum valor guardado
+# ou consultado pode ser confundido com um operador por quem montar consultas com ele.
+OPERATOR_LIKE_PREFIXES = ("$", "{", "[")
+
+
+def looks_like_operator(value: str) -> bool:
+    return value.startswith(OPERATOR_LIKE_PREFIXES)
+
+
 def _check_text(value: str) -> str:
     if value != value.strip():
         raise ValueError("must not start or end with whitespace")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
         raise ValueError("must not contain control characters")
+    if looks_like_operator(value):
+        raise ValueError("must not start with '$', '{' or '['")
     return value
 
 
@@ -139,6 +152,9 @@ def parse_payload(raw: bytes) -> tuple[EventPayload, dict[str, Any]]:
         data = json.loads(raw, parse_constant=_reject_constant)
     except (ValueError, UnicodeDecodeError) as exc:
         raise PayloadError(f"body is not valid JSON: {exc}") from None
+    except RecursionError:
+        # "[[[[…" com milhares de níveis estoura a pilha do parser (seria um 500).
+        raise PayloadError("body is not valid JSON: nested too deeply") from None
     if not isinstance(data, dict):
         raise PayloadError("body must be a JSON object")
     try:
@@ -148,6 +164,9 @@ def parse_payload(raw: bytes) -> tuple[EventPayload, dict[str, Any]]:
         for error in exc.errors(include_url=False):
             loc = error["loc"]
             name = str(loc[0]) if loc else "body"
+            if name not in fields and len(fields) >= MAX_FIELD_ERRORS:
+                # Milhares de chaves extras num corpo de 64 KiB não viram uma resposta enorme.
+                continue
             message = error["msg"].removeprefix("Value error, ")
             fields.setdefault(name, []).append(message)
         raise PayloadError("invalid event: " + ", ".join(sorted(fields)), fields) from None

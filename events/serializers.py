@@ -18,6 +18,7 @@ from django.core import signing
 from django.utils.translation import gettext_lazy as _
 from rest_framework import serializers
 
+from events.domain import looks_like_operator
 from events.selectors import MAX_RANGE, RangeError, parse_range
 from events.store import EventFilter, KeysetPosition, SortField
 
@@ -47,7 +48,12 @@ MAX_CURSOR_LENGTH = 2048
 
 
 def _plain_text(value: str) -> bool:
-    return value == value.strip() and not any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+    """Sem espaços nas pontas, sem caracteres de controle e sem cara de operador do Mongo."""
+    return (
+        value == value.strip()
+        and not any(ord(ch) < 32 or ord(ch) == 127 for ch in value)
+        and not looks_like_operator(value)
+    )
 
 
 class AwareDateTimeField(serializers.DateTimeField):
@@ -92,7 +98,10 @@ class TypesField(serializers.CharField):
 
     default_error_messages = {  # noqa: RUF012
         "empty_item": _("Tipo vazio na lista."),
-        "bad_item": _("Cada tipo tem até 64 caracteres, sem espaços nas pontas nem caracteres de controle."),
+        "bad_item": _(
+            "Cada tipo tem até 64 caracteres, sem espaços nas pontas, caracteres de controle "
+            "nem início em $, chave ou colchete (parecem operadores do MongoDB)."
+        ),
         "too_many": _("No máximo 20 tipos."),
     }
 
@@ -116,7 +125,10 @@ class PlainTextField(serializers.CharField):
     """Texto exato (sem aparar espaços), sem caracteres de controle."""
 
     default_error_messages = {  # noqa: RUF012
-        "bad_text": _("Sem espaços nas pontas nem caracteres de controle."),
+        "bad_text": _(
+            "Sem espaços nas pontas, caracteres de controle nem início em $, chave ou colchete "
+            "(parecem operadores do MongoDB)."
+        ),
     }
 
     def __init__(self, **kwargs: Any) -> None:

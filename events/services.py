@@ -24,6 +24,7 @@ from trader_monitor import metrics
 logger = logging.getLogger(__name__)
 
 EVENTS_GROUP = "events"
+_MAX_BSON_INT = 2**63 - 1
 
 
 @dataclass(frozen=True)
@@ -98,11 +99,12 @@ def rejection_record(
         "receivedAt": datetime.now(UTC),
         "reason": reason,
         "detail": detail[:500],
-        "fields": fields or {},
-        "headers": redact_headers(headers),
+        "fields": {storable_key(name): messages for name, messages in (fields or {}).items()},
+        "headers": {storable_key(name): value for name, value in redact_headers(headers).items()},
         "body": body[:limit].decode("utf-8", errors="replace"),
         "bodyTruncated": body_size > limit,
-        "bodySize": body_size,
+        # O tamanho pode vir de um Content-Length mentiroso; o BSON só guarda inteiros de 64 bits.
+        "bodySize": min(body_size, _MAX_BSON_INT),
         "remoteAddr": remote_addr,
         "webhookId": headers.get("webhook-id", "")[:200] or None,
     }
@@ -113,6 +115,16 @@ def rejection_record(
 
 
 _SECRET_HEADERS = frozenset({"webhook-signature", "authorization", "cookie", "x-api-key", "proxy-authorization"})
+
+
+def storable_key(name: str) -> str:
+    """Nome vindo do cliente (cabeçalho, campo do JSON) como chave aceita por qualquer MongoDB.
+
+    NUL é proibido pelo BSON; "$" no início e "." são recusados por servidores antigos.
+    Trocados pelos equivalentes Unicode de largura total, como a documentação do MongoDB sugere.
+    """
+    name = name[:200].replace("\x00", "\ufffd").replace(".", "\uff0e")
+    return "\uff04" + name[1:] if name.startswith("$") else name
 
 
 def redact_headers(headers: dict[str, str]) -> dict[str, str]:

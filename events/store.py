@@ -60,6 +60,8 @@ REJECTED = "rejected_webhooks"
 COUNTERS = "counters"
 _DIMENSION_FIELD = {Family.TYPE: "type", Family.USER: "userId"}
 _TRANSIENT = (AutoReconnect, ConnectionFailure, WriteConcernError)
+# Inserções incertas guardadas para conferência; além disso, rebuild_rollups corrige.
+MAX_UNCERTAIN = 10_000
 
 
 class StoreUnavailable(Exception):
@@ -181,6 +183,12 @@ class EventStore:
         self._stop = threading.Event()
         self._flush_lock = threading.Lock()
         self._rejections_since_trim = 0
+        # Inserções que desistiram com a rede caída: o documento pode ter sido gravado sem
+        # que ninguém contasse seus rollups (o reenvio do remetente vira "duplicate").
+        # Conferidas no próximo flush_rollups (_settle_uncertain).
+        # _id -> {ingestId: documento}: várias tentativas do mesmo evento podem ficar incertas.
+        self._uncertain: dict[ObjectId, dict[str, dict[str, Any]]] = {}
+        self._uncertain_lock = threading.Lock()
 
     # --- infraestrutura -----------------------------------------------------
 
@@ -238,6 +246,7 @@ class EventStore:
     def drop_all(self) -> None:
         """Apaga todas as coleções do banco (testes e ``seed --reset``)."""
         self.rollups.drain()
+        self._uncertain.clear()
         self._rejections_since_trim = 0
         for name in self.db.list_collection_names():
             self.db.drop_collection(name)
@@ -283,7 +292,13 @@ class EventStore:
                     return InsertOutcome("conflict", existing)
             return InsertOutcome("created", document)
 
-        outcome = self._retrying("insert_event", op)
+        try:
+            outcome = self._retrying("insert_event", op)
+        except StoreUnavailable:
+            with self._uncertain_lock:
+                if len(self._uncertain) < MAX_UNCERTAIN:
+                    self._uncertain.setdefault(document["_id"], {})[document["ingestId"]] = document
+            raise
         if outcome.status == "created":
             self._track(outcome.document, +1)
         return outcome
@@ -348,8 +363,27 @@ class EventStore:
         except StoreUnavailable:
             logger.exception("rollups pendentes não puderam ser gravados no encerramento")
 
+    def _settle_uncertain(self) -> None:
+        """Conta nos rollups as inserções incertas que, afinal, foram gravadas."""
+        with self._uncertain_lock:
+            pending = list(self._uncertain)
+        for event_id in pending:
+            try:
+                existing = self.db[EVENTS].find_one({"_id": event_id}, {"ingestId": 1})
+            except PyMongoError:
+                return  # ainda fora do ar: fica para o próximo flush
+            with self._uncertain_lock:
+                candidates = self._uncertain.pop(event_id, None)
+            if candidates is None:
+                continue  # removido nesse meio-tempo (delete_event já acertou as contas)
+            landed = candidates.get(existing.get("ingestId")) if existing is not None else None
+            if landed is not None:
+                self._track(landed, +1)
+
     def flush_rollups(self) -> int:
         """Grava os deltas pendentes com upserts ``$inc``; devolve quantas chaves foram gravadas."""
+        if self._uncertain:
+            self._settle_uncertain()
         with self._flush_lock:
             drained = self.rollups.drain()
             if not drained:
@@ -437,6 +471,8 @@ class EventStore:
         que leitores nunca vejam uma agregação pela metade.
         """
         self.flush_rollups()
+        with self._uncertain_lock:
+            self._uncertain.clear()  # a varredura abaixo conta o que de fato foi gravado
         fresh = RollupBuffer()
         now = self.now()
         seen = 0
@@ -477,7 +513,13 @@ class EventStore:
 
         deleted = self._retrying("delete_event", op)
         if deleted is not None:
-            self._track(deleted, -1)
+            with self._uncertain_lock:
+                candidates = self._uncertain.get(deleted["_id"], {})
+                never_counted = deleted.get("ingestId") in candidates
+                if never_counted:
+                    del self._uncertain[deleted["_id"]]
+            if not never_counted:
+                self._track(deleted, -1)
         return deleted
 
     def count_events(self, event_filter: EventFilter) -> int:
@@ -594,7 +636,11 @@ def _flush_loop(store_ref: weakref.ref[EventStore], stop: threading.Event, inter
 @cache
 def get_store() -> EventStore:
     """O armazenamento do processo (um ``MongoClient`` por processo)."""
-    target = create_client(settings.MONGO_URI, server_selection_timeout_ms=settings.MONGO_SERVER_SELECTION_TIMEOUT_MS)
+    target = create_client(
+        settings.MONGO_URI,
+        server_selection_timeout_ms=settings.MONGO_SERVER_SELECTION_TIMEOUT_MS,
+        operation_timeout_ms=settings.MONGO_TIMEOUT_MS,
+    )
     return EventStore(
         target.client,
         target.db_name,

@@ -115,7 +115,7 @@ class Market:
 
     def __init__(self, *, seed: int, users: int) -> None:
         self.seed = seed
-        self.rng = random.Random(seed)  # noqa: S311  # nosec B311 - simulação determinística, não criptografia
+        self.rng = random.Random(seed)  # noqa: S311 - simulação determinística, não criptografia  # nosec B311
         self.traders = build_population(self.rng, users)
         self._cum_weights = list(itertools.accumulate(trader.weight for trader in self.traders))
 
@@ -254,7 +254,7 @@ def seed_webhook_id(seed: int, index: int) -> str:
 def history_documents(*, seed: int, events: int, days: int, users: int, now: datetime) -> Iterator[EventDocument]:
     """Documentos prontos para ``EventStore.insert_events_bulk``, validados como no webhook."""
     market = Market(seed=seed, users=users)
-    latency_rng = random.Random(seed ^ 0x5EED)  # noqa: S311  # nosec B311
+    latency_rng = random.Random(seed ^ 0x5EED)  # noqa: S311 - latência simulada, não criptografia  # nosec B311
     for index, data in enumerate(market.history(events=events, days=days, now=now)):
         payload = EventPayload.model_validate(data)
         key = IdempotencyKey("webhook-id", seed_webhook_id(seed, index))

@@ -48,6 +48,7 @@ class Delivery:
     remote_addr: str | None
     body_size: int
     too_large: bool = False
+    bad_length: bool = False
 
 
 @dataclass
@@ -152,6 +153,9 @@ def process_delivery(delivery: Delivery) -> WebhookResponse:
     if delivery.too_large:
         limit = settings.WEBHOOK_MAX_BODY_BYTES
         return _reject(delivery, 413, "payload_too_large", _("Corpo maior que %(n)d bytes.") % {"n": limit})
+
+    if delivery.bad_length:
+        return _reject(delivery, 400, "invalid_header", _("Content-Length inválido."))
 
     signed = bool(verifiers())
     if signed:
@@ -282,11 +286,13 @@ class WebhookApp:
 
     async def _handle(self, headers: dict[str, str], receive: Receive, remote_addr: str | None) -> WebhookResponse:
         limit = settings.WEBHOOK_MAX_BODY_BYTES
-        declared: int | None
-        try:
-            declared = int(headers["content-length"]) if "content-length" in headers else None
-        except ValueError:
-            return _error(400, "invalid_header", _("Content-Length inválido."))
+        raw_length = headers.get("content-length")
+        declared: int | None = None
+        if raw_length is not None:
+            if not (raw_length.isascii() and raw_length.isdigit()):
+                # Recusado (e posto em quarentena) sem ler o corpo: o tamanho não é confiável.
+                return await process_delivery_async(Delivery(headers, b"", remote_addr, 0, bad_length=True))
+            declared = int(raw_length)
         try:
             body = await read_body(receive, limit, declared)
             delivery = Delivery(headers, body, remote_addr, len(body))

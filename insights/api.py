@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+from collections.abc import Mapping
 from datetime import datetime
 from typing import Any
 
@@ -16,13 +17,12 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from events.selectors import DEFAULT_RANGE, MAX_RANGE, RangeError, resolve_window
-from events.serializers import SummaryAggregatesOutputSerializer
+from events.serializers import RangeQuerySerializer, SummaryAggregatesOutputSerializer
 from insights.services import (
     InsightBudgetExhausted,
     InsightError,
     InsightParams,
     InsightRateLimited,
-    InsightUnavailable,
     insight_generate,
 )
 
@@ -47,25 +47,16 @@ class InsightServiceUnavailable(exceptions.APIException):
         self.wait = wait
 
 
-class InsightInputSerializer(serializers.Serializer[dict[str, Any]]):
-    range = serializers.CharField(required=False, help_text="`15m`, `24h`, `7d`, `30d`… (padrão 24h).")
+class InsightInputSerializer(RangeQuerySerializer):
+    """Parâmetros do insight: os mesmos de janela do resumo (estritos), mais ``top`` e ``refresh``.
+
+    Desconhecidos, repetidos, vazios (``to=``) ou datas sem fuso → 400 nomeando o parâmetro.
+    """
+
     top = serializers.IntegerField(required=False, min_value=1, max_value=MAX_TOP)
     refresh = serializers.BooleanField(
         required=False, default=False, help_text="Só no POST: ignora o cache e gera de novo."
     )
-
-    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        fields = super().get_fields()
-        fields["from"] = serializers.DateTimeField(required=False, help_text="Início ISO-8601 (com `to`).")
-        fields["to"] = serializers.DateTimeField(required=False, help_text="Fim ISO-8601 (padrão: agora).")
-        return fields
-
-    def to_internal_value(self, data: Any) -> dict[str, Any]:
-        unknown = sorted(set(data) - set(self.fields)) if hasattr(data, "keys") else []
-        if unknown:
-            raise serializers.ValidationError({name: [_("Parâmetro desconhecido.")] for name in unknown})
-        values: dict[str, Any] = super().to_internal_value(data)
-        return values
 
 
 class UsageOutputSerializer(serializers.Serializer[dict[str, Any]]):
@@ -116,7 +107,8 @@ def _params(data: Any, *, allow_refresh: bool, now: datetime) -> InsightParams:
         window = resolve_window(range_name=values.get("range"), start=start, end=end, now=now)
     except RangeError as exc:
         raise serializers.ValidationError({exc.param: [str(exc)]}) from None
-    assert window is not None  # com range padrão sempre há janela
+    if window is None:  # não acontece: com range padrão sempre há janela
+        raise serializers.ValidationError({"range": [_("Janela indefinida.")]})
     if window.end - window.start > MAX_RANGE:
         raise serializers.ValidationError({"from": [_("A janela pode ter no máximo 366 dias.")]})
     if start or end:
@@ -146,7 +138,7 @@ def _translate(error: InsightError) -> exceptions.APIException:
             "seconds": error.retry_after
         }
         return InsightLimited(detail, "rate_limited", error.retry_after)
-    assert isinstance(error, InsightUnavailable)
+    # InsightUnavailable (e qualquer outro InsightError): o serviço está indisponível.
     detail = _("O serviço de insights está indisponível agora (%(reason)s). Tente de novo em %(seconds)d s.") % {
         "reason": error.reason,
         "seconds": error.retry_after,
@@ -206,11 +198,14 @@ class InsightApi(APIView):
         responses=_RESPONSES,
     )
     def post(self, request: Request) -> Response:
-        data: dict[str, Any] = {
-            **request.query_params.dict(),
-            **(request.data if isinstance(request.data, dict) else {}),
-        }
-        return self._respond(request, data, allow_refresh=True)
+        body = request.data
+        if not isinstance(body, Mapping):
+            raise serializers.ValidationError({"body": [_("O corpo deve ser um objeto JSON.")]})
+        # URL e corpo viram uma só lista de parâmetros: o mesmo nome nos dois é "repetido" (400).
+        params = request.query_params.copy()
+        for name, value in body.items():
+            params.appendlist(name, value)
+        return self._respond(request, params, allow_refresh=True)
 
     def _respond(self, request: Request, data: Any, *, allow_refresh: bool) -> Response:
         now = timezone.now()

@@ -4,13 +4,16 @@ from __future__ import annotations
 
 from typing import Any
 
+from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
+from django.views import defaults
 from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from events.store import StoreUnavailable
+from trader_monitor.logging import request_id_var
 
 RATELIMITED_RETRY_AFTER_SECONDS = 60
 
@@ -72,3 +75,31 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
             body["error"] = code
     response.data = body
     return response
+
+
+# --- 404 e 500 fora das views da API (handler404/handler500 em urls.py) ---------------
+# Com DJANGO_DEBUG desligado o Django nunca mostra a página de depuração; aqui garantimos
+# que quem fala JSON (/api/…) recebe JSON no formato de erro da API, sem rastros internos.
+# O traceback do 500 vai para o log (logger django.request), com o id da requisição.
+
+
+def _is_api(request: HttpRequest) -> bool:
+    return request.path.startswith("/api/")
+
+
+def page_not_found(request: HttpRequest, exception: Exception) -> HttpResponse:
+    if _is_api(request):
+        return JsonResponse({"error": "not_found", "detail": _("Recurso não encontrado.")}, status=404)
+    return defaults.page_not_found(request, exception)
+
+
+def server_error(request: HttpRequest) -> HttpResponse:
+    if _is_api(request):
+        rid = request_id_var.get()
+        body = {
+            "error": "server_error",
+            "detail": _("Erro interno. Se persistir, informe o id %(rid)s.") % {"rid": rid},
+            "requestId": rid,
+        }
+        return JsonResponse(body, status=500)
+    return defaults.server_error(request)

@@ -398,3 +398,15 @@ INSTALLED_APPS.append("dashboard.apps.DashboardConfig")
 # Linhas mantidas no feed ao vivo e intervalo de atualização dos KPIs/gráficos.
 DASHBOARD_FEED_SIZE: int = env.int("DASHBOARD_FEED_SIZE", default=50)
 DASHBOARD_REFRESH_SECONDS: int = env.int("DASHBOARD_REFRESH_SECONDS", default=30)
+
+# --- Confiabilidade e segurança (issue 8) -------------------------------------
+# Prazo total de cada operação no MongoDB (timeoutMS do pymongo: seleção de servidor,
+# rede, replicação e a nova tentativa do driver). Com MONGO_WRITE_RETRIES tentativas e
+# as esperas entre elas, uma entrega de webhook recebe 503 em menos de 5 s no pior caso
+# (2 operações × (3 × 0,7 s + 0,25 s) ≈ 4,7 s; conferido em tests/reliability).
+MONGO_TIMEOUT_MS: int = env.int("MONGO_TIMEOUT_MS", default=700)
+# Rotação da DJANGO_SECRET_KEY sem derrubar sessões nem cursores de listagem assinados:
+# a chave nova em DJANGO_SECRET_KEY e as antigas aqui (separadas por vírgula) até expirarem.
+# (O JWT é assinado com JWT_SIGNING_KEY, que por padrão é a DJANGO_SECRET_KEY: trocá-la
+# encerra os tokens emitidos — o access dura JWT_ACCESS_MINUTES, o refresh JWT_REFRESH_DAYS.)
+SECRET_KEY_FALLBACKS: list[str] = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])

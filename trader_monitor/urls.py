@@ -3,6 +3,7 @@
 from __future__ import annotations
 
 from django.contrib import admin
+from django.contrib.auth import views as auth_views
 from django.urls import include, path, re_path
 from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
 
@@ -21,7 +22,14 @@ urlpatterns = [
     path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
-    # Painel, login/logout e troca de idioma; antes de auth.urls para o login usar o nosso template.
+    # Painel, login/logout e troca de idioma.
     path("", include("dashboard.urls")),
-    path("", include("django.contrib.auth.urls")),
+    # Das views de conta do Django, só a troca de senha: a recuperação por e-mail não é
+    # oferecida (sem servidor de e-mail configurado o envio daria 500).
+    path("password_change/", auth_views.PasswordChangeView.as_view(), name="password_change"),
+    path("password_change/done/", auth_views.PasswordChangeDoneView.as_view(), name="password_change_done"),
 ]
+
+# 404/500 em JSON sob /api/ (formato de erro da API); páginas seguem os padrões do Django.
+handler404 = "trader_monitor.errors.page_not_found"
+handler500 = "trader_monitor.errors.server_error"

@@ -86,11 +86,11 @@ def test_repeated_parameters_get_400(client: APIClient) -> None:
     assert _fields(client.get(f"{URL}?type=login&type=deposit")) == ["type"]
 
 
-def test_operator_like_values_are_matched_as_plain_text(client: APIClient, store: EventStore) -> None:
+def test_operator_like_values_get_400(client: APIClient) -> None:
+    # Também recusados na ingestão (events.domain): nenhum evento guardado teria esses valores.
     response = client.get(URL, {"userId": '{"$gt": ""}', "type": "$ne"})
 
-    assert response.status_code == HTTPStatus.OK
-    assert response.json()["total"] == 0
+    assert _fields(response) == ["type", "userId"]
 
 
 def _valid_cursor(client: APIClient, store: EventStore) -> str:

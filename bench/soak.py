@@ -1,0 +1,540 @@
+"""Soak: carga mista por muito tempo contra um servidor de verdade, e a conta no final.
+
+Sobe o servidor de produção (uvicorn, ``DJANGO_DEBUG=false``, webhook assinado,
+mongomock em memória — não há MongoDB aqui) e, durante ``--minutes``:
+
+* remetentes postam webhooks assinados (Standard Webhooks) a ``--rate`` ev/s, com uma
+  fração de reenvios (mesmo ``webhook-id`` e corpo: espera-se 200 ``duplicate``) e de
+  entregas com assinatura errada (espera-se 401); um remetente só considera entregue o
+  que recebeu 2xx e reenvia, como um remetente real, o que recebeu 503/erro de rede;
+* leitores pedem a listagem (página 1 e páginas por cursor) e o resumo;
+* ``--sockets`` clientes WebSocket autenticados por JWT recebem o feed ao vivo;
+* a memória (RSS) do servidor é amostrada a cada ``--sample`` segundos.
+
+No fim, a reconciliação pela própria API: toda entrega confirmada (2xx) está gravada
+exatamente uma vez (lista completa por cursor; ``metadata.soak`` leva o ``webhook-id``),
+nada além delas foi gravado, e o total do resumo (calculado dos rollups) bate com a
+lista. Zero 5xx é exigido (contado no cliente e no log de acesso do servidor).
+
+Uso::
+
+    .venv/bin/python -m bench.soak                      # 10 min, 20 ev/s, 20 sockets
+    .venv/bin/python -m bench.soak --minutes 1 --rate 10 --sockets 5
+
+Limites de taxa da API e do webhook ficam desligados: toda a carga sai de 127.0.0.1
+com um só usuário, e o objetivo aqui é estabilidade, não contenção de abuso.
+"""
+
+from __future__ import annotations
+
+import argparse
+import asyncio
+import contextlib
+import json
+import os
+import random
+import shutil
+import signal
+import socket
+import statistics
+import subprocess
+import sys
+import tempfile
+import time
+import uuid
+from collections import Counter
+from dataclasses import dataclass, field
+from datetime import UTC, datetime
+from pathlib import Path
+from typing import Any
+
+import httpx
+from standardwebhooks.webhooks import Webhook
+from websockets.asyncio.client import connect
+from websockets.exceptions import ConnectionClosed
+from websockets.typing import Origin
+
+ROOT = Path(__file__).resolve().parent.parent
+PYTHON = sys.executable
+OUT = ROOT / "bench" / "out"
+# Segredos só deste benchmark (o segredo de webhook é o dos testes), nunca de produção.
+WEBHOOK_SECRET = "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw"  # noqa: S105
+SECRET_KEY = "soak-secret-key-not-for-production-0123456789abcdef"  # noqa: S105
+USERNAME, PASSWORD = "soak", "soak-senha-comprida-9f8e7d6c"
+TYPES = ["login", "purchase", "deposit", "withdrawal", "logout"]
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def server_env(workdir: Path) -> dict[str, str]:
+    return {
+        **os.environ,
+        "DJANGO_SETTINGS_MODULE": "trader_monitor.settings",
+        "DJANGO_DEBUG": "false",
+        "DJANGO_SECRET_KEY": SECRET_KEY,
+        "DJANGO_ALLOWED_HOSTS": "127.0.0.1,localhost",
+        "DJANGO_SECURE_SSL_REDIRECT": "false",
+        "WEBHOOK_SECRET": WEBHOOK_SECRET,
+        "WEBHOOK_RATE_LIMIT": "",
+        "API_RATE_LIMITS_ENABLED": "false",
+        # Os tokens precisam durar o soak inteiro (o padrão de produção é 10 min).
+        "JWT_ACCESS_MINUTES": "120",
+        "MONGO_URI": "mongomock://localhost/soak",
+        "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
+        "REDIS_URL": "",
+        "LOG_LEVEL": "INFO",
+        "PYTHONUNBUFFERED": "1",
+    }
+
+
+def prepare_database(env: dict[str, str]) -> None:
+    script = (
+        "import django; django.setup(); from django.core.management import call_command;"
+        "call_command('migrate', verbosity=0);"
+        "from django.contrib.auth import get_user_model;"
+        f"get_user_model().objects.create_user({USERNAME!r}, password={PASSWORD!r})"
+    )
+    subprocess.run([PYTHON, "-c", script], env=env, cwd=ROOT, check=True)
+
+
+def rss_mb(pid: int) -> float:
+    for line in Path(f"/proc/{pid}/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+    return float("nan")
+
+
+def cpu_seconds(pid: int) -> float:
+    fields = Path(f"/proc/{pid}/stat").read_text().rsplit(")", 1)[1].split()
+    return (int(fields[11]) + int(fields[12])) / os.sysconf("SC_CLK_TCK")
+
+
+@dataclass
+class Delivery:
+    msg_id: str
+    body: str
+
+
+@dataclass
+class Stats:
+    statuses: dict[str, Counter[int]] = field(default_factory=dict)
+    latencies_ms: dict[str, list[float]] = field(default_factory=dict)
+    transport_errors: Counter[str] = field(default_factory=Counter)
+    five_xx: list[str] = field(default_factory=list)
+    # webhook-id → id do evento, para toda entrega confirmada (2xx)
+    acknowledged: dict[str, str] = field(default_factory=dict)
+    created: int = 0
+    duplicates: int = 0
+    duplicate_id_mismatch: int = 0
+    bad_signature_rejected: int = 0
+    sender_retries: int = 0
+    ws_received: list[int] = field(default_factory=list)
+    ws_closed_unexpectedly: int = 0
+    rss: list[tuple[float, float, int]] = field(default_factory=list)  # (segundos, MB, eventos confirmados)
+    rss_tail: list[tuple[float, float, int]] = field(default_factory=list)  # fase só de leituras
+
+    def record(self, name: str, status: int, started: float) -> None:
+        self.statuses.setdefault(name, Counter())[status] += 1
+        self.latencies_ms.setdefault(name, []).append((time.perf_counter() - started) * 1000)
+        if status >= 500:
+            self.five_xx.append(f"{name} {status}")
+
+
+def sign(delivery: Delivery) -> dict[str, str]:
+    now = datetime.now(UTC)
+    return {
+        "webhook-id": delivery.msg_id,
+        "webhook-timestamp": str(int(now.timestamp())),
+        "webhook-signature": Webhook(WEBHOOK_SECRET).sign(delivery.msg_id, now, delivery.body),
+        "content-type": "application/json",
+    }
+
+
+async def sender(client: httpx.AsyncClient, stats: Stats, stop: float, interval: float, rng: random.Random) -> None:
+    sent: list[Delivery] = []
+    while time.monotonic() < stop:
+        tick = time.monotonic()
+        roll = rng.random()
+        if roll < 0.05 and sent:
+            await deliver(client, stats, rng.choice(sent), replay=True)
+        elif roll < 0.07:
+            await bad_signature(client, stats)
+        else:
+            msg_id = f"soak_{uuid.uuid4().hex}"
+            body = {
+                "userId": f"u-{rng.randrange(200)}",
+                "type": rng.choice(TYPES),
+                "value": round(rng.uniform(0, 5000), 2),
+                "metadata": {"soak": msg_id},
+            }
+            delivery = Delivery(msg_id, json.dumps(body))
+            if await deliver(client, stats, delivery, replay=False):
+                sent.append(delivery)
+        await asyncio.sleep(max(0.0, interval - (time.monotonic() - tick)))
+
+
+async def deliver(client: httpx.AsyncClient, stats: Stats, delivery: Delivery, *, replay: bool) -> bool:
+    """Entrega até receber 2xx (como um remetente real); devolve se foi confirmada."""
+    for attempt in range(6):
+        started = time.perf_counter()
+        try:
+            response = await client.post("/api/webhook/event", content=delivery.body, headers=sign(delivery))
+        except httpx.HTTPError as exc:
+            stats.transport_errors[f"webhook {type(exc).__name__}"] += 1
+            stats.sender_retries += 1
+            await asyncio.sleep(0.5 * 2**attempt)
+            continue
+        stats.record("webhook", response.status_code, started)
+        if response.status_code in (200, 201):
+            event_id = response.json()["id"]
+            known = stats.acknowledged.setdefault(delivery.msg_id, event_id)
+            if response.status_code == 201:
+                stats.created += 1
+            else:
+                stats.duplicates += 1
+            if known != event_id:
+                stats.duplicate_id_mismatch += 1
+            if replay and response.status_code != 200:
+                stats.duplicate_id_mismatch += 1  # um reenvio confirmado tem de ser "duplicate"
+            return True
+        if response.status_code == 503 or response.status_code >= 500:
+            stats.sender_retries += 1
+            await asyncio.sleep(float(response.headers.get("Retry-After", "1")))
+            continue
+        return False
+    return False
+
+
+async def bad_signature(client: httpx.AsyncClient, stats: Stats) -> None:
+    delivery = Delivery(f"soak_bad_{uuid.uuid4().hex}", json.dumps({"userId": "u-x", "type": "login", "value": 1}))
+    headers = sign(delivery) | {"webhook-signature": "v1,AAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAAA="}
+    started = time.perf_counter()
+    try:
+        response = await client.post("/api/webhook/event", content=delivery.body, headers=headers)
+    except httpx.HTTPError as exc:
+        stats.transport_errors[f"webhook-bad {type(exc).__name__}"] += 1
+        return
+    stats.record("webhook-bad-signature", response.status_code, started)
+    if response.status_code == 401:
+        stats.bad_signature_rejected += 1
+
+
+async def reader(client: httpx.AsyncClient, stats: Stats, stop: float, interval: float, rng: random.Random) -> None:
+    while time.monotonic() < stop:
+        tick = time.monotonic()
+        roll = rng.random()
+        if roll < 0.5:
+            name, url, params = "list", "/api/events", {"limit": "50"}
+        elif roll < 0.7:
+            name, url, params = "list-filtered", "/api/events", {"limit": "50", "type": rng.choice(TYPES)}
+        else:
+            name, url, params = "summary", "/api/events/summary", {"range": rng.choice(["15m", "24h"])}
+        started = time.perf_counter()
+        try:
+            response = await client.get(url, params=params)
+            stats.record(name, response.status_code, started)
+            cursor = response.json().get("nextCursor") if name.startswith("list") and response.is_success else None
+            if cursor and rng.random() < 0.3:
+                started = time.perf_counter()
+                page = await client.get(url, params={"cursor": cursor, "limit": "50"})
+                stats.record("list-cursor", page.status_code, started)
+        except httpx.HTTPError as exc:
+            stats.transport_errors[f"{name} {type(exc).__name__}"] += 1
+        await asyncio.sleep(max(0.0, interval - (time.monotonic() - tick)))
+
+
+async def ws_client(ws_url: str, origin: str, token: str, stats: Stats, index: int, stop_event: asyncio.Event) -> None:
+    received = 0
+    async with connect(ws_url, origin=Origin(origin), open_timeout=30) as websocket:
+        await websocket.send(json.dumps({"type": "auth", "token": token}))
+        while not stop_event.is_set():
+            try:
+                raw = await asyncio.wait_for(websocket.recv(), timeout=1.0)
+            except TimeoutError:
+                continue
+            except ConnectionClosed:
+                stats.ws_closed_unexpectedly += 1
+                break
+            if json.loads(raw).get("type") == "new_event":
+                received += 1
+    stats.ws_received[index] = received
+
+
+async def rss_sampler(pid: int, stats: Stats, stop: float, every: float, started: float, *, tail: bool = False) -> None:
+    samples = stats.rss_tail if tail else stats.rss
+    while time.monotonic() < stop:
+        samples.append((round(time.monotonic() - started, 1), round(rss_mb(pid), 1), len(stats.acknowledged)))
+        await asyncio.sleep(every)
+    samples.append((round(time.monotonic() - started, 1), round(rss_mb(pid), 1), len(stats.acknowledged)))
+
+
+async def reconcile(client: httpx.AsyncClient, stats: Stats) -> dict[str, Any]:
+    """Lista tudo por cursor e confere com as entregas confirmadas."""
+    listed: list[dict[str, Any]] = []
+    params: dict[str, str] = {"limit": "500", "sort": "timestamp"}
+    while True:
+        response = await client.get("/api/events", params=params, timeout=120)
+        response.raise_for_status()
+        page = response.json()
+        listed.extend(page["results"])
+        if not page["nextCursor"]:
+            break
+        params = {"cursor": page["nextCursor"], "limit": "500"}
+    ids = Counter(event["id"] for event in listed)
+    by_msg = Counter((event.get("metadata") or {}).get("soak") for event in listed)
+    acknowledged = stats.acknowledged
+    missing = [msg for msg, event_id in acknowledged.items() if ids.get(event_id, 0) == 0]
+    repeated_ids = [event_id for event_id, n in ids.items() if n > 1]
+    repeated_msgs = [msg for msg, n in by_msg.items() if n > 1]
+    unexpected = [event["id"] for event in listed if (event.get("metadata") or {}).get("soak") not in acknowledged]
+    # Parâmetro nunca usado durante a carga: o resumo é calculado agora, não vem do cache.
+    summary = (await client.get("/api/events/summary", params={"range": "1d", "top": "7"}, timeout=120)).json()
+    return {
+        "listed": len(listed),
+        "acknowledged": len(acknowledged),
+        "missing": len(missing),
+        "repeated_ids": len(repeated_ids),
+        "repeated_webhook_ids": len(repeated_msgs),
+        "unexpected": len(unexpected),
+        "summary_total": summary["totals"]["count"],
+        "ok": not missing
+        and not repeated_ids
+        and not repeated_msgs
+        and not unexpected
+        and len(listed) == len(acknowledged) == summary["totals"]["count"],
+    }
+
+
+def percentile(values: list[float], q: float) -> float:
+    ordered = sorted(values)
+    return ordered[min(len(ordered) - 1, int(q * len(ordered)))] if ordered else float("nan")
+
+
+def rss_trend(samples: list[tuple[float, float, int]], warmup: float) -> dict[str, float | None]:
+    steady = [s for s in samples if s[0] >= warmup] or samples
+    times = [s[0] / 60 for s in steady]
+    mbs = [s[1] for s in steady]
+    events = [s[2] / 1000 for s in steady]
+    # None (e não NaN, que não é JSON) quando a tendência não se aplica: ex. sem eventos novos.
+    per_minute = round(statistics.linear_regression(times, mbs).slope, 3) if len(steady) > 1 else None
+    per_kevent = round(statistics.linear_regression(events, mbs).slope, 3) if len(set(events)) > 1 else None
+    return {
+        "first_mb": samples[0][1],
+        "after_warmup_mb": steady[0][1],
+        "last_mb": samples[-1][1],
+        "max_mb": max(s[1] for s in samples),
+        "slope_mb_per_min": per_minute,
+        "slope_mb_per_1k_events": per_kevent,
+    }
+
+
+def access_log_statuses(log: Path) -> dict[int, int]:
+    """Status das linhas do log de acesso (JSON) do servidor: a contagem do lado de lá."""
+    statuses: Counter[int] = Counter()
+    for line in log.read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            record = json.loads(line)
+            if record.get("logger") == "trader_monitor.access" and isinstance(record.get("status"), int):
+                statuses[record["status"]] += 1
+    return dict(sorted(statuses.items()))
+
+
+STORE_COST_SCRIPT = """
+import json, os, sys
+import django
+django.setup()
+from pathlib import Path
+from events.domain import IdempotencyKey, parse_payload
+from events.services import event_ingest
+from events.store import get_store
+
+def rss():
+    for line in Path("/proc/self/status").read_text().splitlines():
+        if line.startswith("VmRSS:"):
+            return int(line.split()[1]) / 1024
+
+n = int(sys.argv[1])
+store = get_store()
+def ingest(i):
+    kind = ["login", "purchase", "deposit", "withdrawal", "logout"][i % 5]
+    body = json.dumps({"userId": f"u-{i % 200}", "type": kind, "value": round(i * 1.37 % 5000, 2),
+                       "metadata": {"soak": f"soak_{i:032x}"}})
+    payload, data = parse_payload(body.encode())
+    event_ingest(payload=payload, data=data, key=IdempotencyKey("webhook-id", f"soak_{i:032x}"))
+for i in range(500):
+    ingest(i)
+store.flush_rollups()
+before = rss()
+for i in range(500, 500 + n):
+    ingest(i)
+    if i % 100 == 0:
+        store.flush_rollups()
+store.flush_rollups()
+print(json.dumps({"events": n, "mb": rss() - before}))
+"""
+
+
+def store_cost_mb_per_1k(env: dict[str, str], events: int) -> float:
+    """Controle: RSS que o armazenamento em memória (mongomock) ganha por 1.000 eventos, sem HTTP."""
+    done = subprocess.run(
+        [PYTHON, "-c", STORE_COST_SCRIPT, str(events)], env=env, cwd=ROOT, capture_output=True, text=True, check=True
+    )
+    measured = json.loads(done.stdout.strip().splitlines()[-1])
+    return round(measured["mb"] / (measured["events"] / 1000), 3)
+
+
+async def run(args: argparse.Namespace, base_url: str, pid: int) -> dict[str, Any]:
+    stats = Stats(ws_received=[0] * args.sockets)
+    rng = random.Random(args.seed)
+    limits = httpx.Limits(max_connections=args.senders + args.readers + 4)
+    async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
+        login = await client.post("/api/auth/login", json={"username": USERNAME, "password": PASSWORD})
+        login.raise_for_status()
+        token = login.json()["access"]
+        client.headers["Authorization"] = f"Bearer {token}"
+        ws_url = base_url.replace("http://", "ws://") + "/ws/events/"
+        stop_event = asyncio.Event()
+        sockets = [
+            asyncio.create_task(ws_client(ws_url, base_url, token, stats, index, stop_event))
+            for index in range(args.sockets)
+        ]
+        await asyncio.sleep(2)  # sockets autenticados antes da carga
+        started = time.monotonic()
+        stop = started + args.minutes * 60
+        cpu_before = cpu_seconds(pid)
+        load = [
+            *(
+                sender(client, stats, stop, args.senders / args.rate, random.Random(rng.random()))
+                for _ in range(args.senders)
+            ),
+            *(
+                reader(client, stats, stop, args.readers / args.read_rate, random.Random(rng.random()))
+                for _ in range(args.readers)
+            ),
+            rss_sampler(pid, stats, stop, args.sample, started),
+        ]
+        await asyncio.gather(*load)
+        elapsed = time.monotonic() - started
+        cpu = cpu_seconds(pid) - cpu_before
+        if args.tail_minutes > 0:
+            # Só leituras e sockets abertos, sem dados novos: memória que ainda sobe aqui não
+            # é dado guardado (seria vazamento por requisição).
+            tail_started = time.monotonic()
+            tail_stop = tail_started + args.tail_minutes * 60
+            await asyncio.gather(
+                *(
+                    reader(client, stats, tail_stop, args.readers / args.read_rate, random.Random(rng.random()))
+                    for _ in range(args.readers)
+                ),
+                rss_sampler(pid, stats, tail_stop, args.sample, started, tail=True),
+            )
+        await asyncio.sleep(2)  # últimos new_event a caminho
+        stop_event.set()
+        await asyncio.gather(*sockets, return_exceptions=True)
+        reconciliation = await reconcile(client, stats)
+    return {
+        "elapsed_s": round(elapsed, 1),
+        "server_cpu_s": round(cpu, 1),
+        "statuses": {name: dict(sorted(counter.items())) for name, counter in stats.statuses.items()},
+        "latency_ms": {
+            name: {"p50": round(percentile(values, 0.5), 1), "p99": round(percentile(values, 0.99), 1)}
+            for name, values in stats.latencies_ms.items()
+        },
+        "five_xx_client": len(stats.five_xx),
+        "transport_errors": dict(stats.transport_errors),
+        "created": stats.created,
+        "duplicates_answered": stats.duplicates,
+        "duplicate_id_mismatch": stats.duplicate_id_mismatch,
+        "bad_signature_rejected": stats.bad_signature_rejected,
+        "sender_retries": stats.sender_retries,
+        "ws_received": {"min": min(stats.ws_received), "max": max(stats.ws_received), "created": stats.created},
+        "ws_closed_unexpectedly": stats.ws_closed_unexpectedly,
+        "rss_samples": stats.rss,
+        "rss": rss_trend(stats.rss, warmup=args.warmup),
+        "rss_tail_samples": stats.rss_tail,
+        "rss_tail": rss_trend(stats.rss_tail, warmup=0) if stats.rss_tail else None,
+        "reconciliation": reconciliation,
+    }
+
+
+def main() -> None:
+    parser = argparse.ArgumentParser(description=__doc__, formatter_class=argparse.RawDescriptionHelpFormatter)
+    parser.add_argument("--minutes", type=float, default=10.0)
+    parser.add_argument("--rate", type=float, default=20.0, help="entregas de webhook por segundo (total)")
+    parser.add_argument("--read-rate", type=float, default=4.0, help="leituras da API por segundo (total)")
+    parser.add_argument("--senders", type=int, default=4)
+    parser.add_argument("--readers", type=int, default=2)
+    parser.add_argument("--sockets", type=int, default=20)
+    parser.add_argument("--sample", type=float, default=15.0, help="intervalo de amostragem do RSS (s)")
+    parser.add_argument("--warmup", type=float, default=60.0, help="segundos fora da tendência do RSS")
+    parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument(
+        "--tail-minutes", type=float, default=0.0, help="depois da carga mista, só leituras e sockets (memória)"
+    )
+    parser.add_argument(
+        "--no-control", dest="control", action="store_false", help="pula o controle do custo do armazenamento"
+    )
+    args = parser.parse_args()
+
+    workdir = Path(tempfile.mkdtemp(prefix="tm-soak-"))
+    env = server_env(workdir)
+    prepare_database(env)
+    port = free_port()
+    log_path = workdir / "server.log"
+    command = [PYTHON, "-m", "uvicorn", "trader_monitor.asgi:application", "--host", "127.0.0.1"]
+    command += ["--port", str(port), "--no-access-log", "--lifespan", "off"]
+    with log_path.open("wb") as log:
+        process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
+        base_url = f"http://127.0.0.1:{port}"
+        try:
+            deadline = time.monotonic() + 60
+            while time.monotonic() < deadline:
+                if process.poll() is not None:
+                    sys.exit(f"servidor caiu:\n{log_path.read_text()[-3000:]}")
+                with contextlib.suppress(httpx.TransportError):
+                    if httpx.get(f"{base_url}/api/health", timeout=1).status_code == 200:
+                        break
+                time.sleep(0.2)
+            print(f"# soak: {args.minutes} min, {args.rate} ev/s, {args.read_rate} leituras/s, {args.sockets} sockets")
+            print(f"# servidor: {' '.join(command[1:4])} (pid {process.pid}); CPUs {os.cpu_count()}")
+            print(f"# carga da máquina no início: {os.getloadavg()}")
+            result = asyncio.run(run(args, base_url, process.pid))
+            server_statuses = access_log_statuses(log_path)
+            result["server_access_log_statuses"] = server_statuses
+            result["five_xx_server_log"] = sum(n for status, n in server_statuses.items() if status >= 500)
+            result["loadavg_end"] = os.getloadavg()
+            result["args"] = vars(args)
+        finally:
+            with contextlib.suppress(ProcessLookupError):
+                os.killpg(process.pid, signal.SIGTERM)
+            try:
+                process.wait(timeout=15)
+            except subprocess.TimeoutExpired:
+                os.killpg(process.pid, signal.SIGKILL)
+                process.wait()
+    if args.control:
+        # Mesmo número de eventos, direto no armazenamento: quanto da subida do RSS é dado guardado.
+        result["control_store_mb_per_1k_events"] = store_cost_mb_per_1k(env, max(1000, result["created"]))
+    shutil.rmtree(workdir, ignore_errors=True)
+
+    OUT.mkdir(parents=True, exist_ok=True)
+    target = OUT / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
+    target.write_text(json.dumps(result, indent=2, ensure_ascii=False))
+    summary = {key: value for key, value in result.items() if key not in {"rss_samples", "rss_tail_samples"}}
+    print(json.dumps(summary, indent=2, ensure_ascii=False))
+    print("# RSS (s, MB, entregas confirmadas):", " ".join(f"{t:.0f}:{mb}:{n}" for t, mb, n in result["rss_samples"]))
+    if result["rss_tail_samples"]:
+        print("# RSS só leituras:", " ".join(f"{t:.0f}:{mb}" for t, mb, _n in result["rss_tail_samples"]))
+    print(f"# resultado completo: {target.relative_to(ROOT)}")
+    ok = result["reconciliation"]["ok"] and not result["five_xx_client"] and not result["five_xx_server_log"]
+    print("# RECONCILIAÇÃO OK, zero 5xx" if ok else "# FALHOU: veja reconciliation / five_xx")
+    sys.exit(0 if ok else 1)
+
+
+if __name__ == "__main__":
+    main()
