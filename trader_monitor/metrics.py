@@ -23,6 +23,7 @@ from __future__ import annotations
 
 import atexit
 import hmac
+import ipaddress
 import os
 
 from django.conf import settings
@@ -118,13 +119,28 @@ def _registry() -> CollectorRegistry | None:
     return None
 
 
+def _internal_client(address: str) -> bool:
+    try:
+        ip = ipaddress.ip_address(address)
+    except ValueError:
+        return False
+    return ip.is_loopback or ip.is_private
+
+
 def metrics_view(request: HttpRequest) -> HttpResponse:
-    """Exposição Prometheus; exige ``METRICS_TOKEN`` (Bearer) quando configurado."""
+    """Exposição Prometheus.
+
+    Com ``METRICS_TOKEN``, exige ``Authorization: Bearer <token>``. Sem ele, em
+    produção, só responde a clientes da rede interna (loopback ou faixas privadas,
+    de onde o Prometheus coleta); com ``DJANGO_DEBUG`` fica aberto.
+    """
     token = settings.METRICS_TOKEN
     if token:
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(supplied.encode(), token.encode()):
             return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
+    elif not settings.DEBUG and not _internal_client(request.META.get("REMOTE_ADDR", "")):
+        return HttpResponse(status=403)
     registry = _registry()
     payload = generate_latest(registry) if registry is not None else generate_latest()
     return HttpResponse(payload, content_type=CONTENT_TYPE_LATEST)

@@ -12,7 +12,7 @@ from pathlib import Path
 
 import httpx
 import pytest
-from django.test import override_settings
+from django.test import Client, override_settings
 from prometheus_client.parser import text_string_to_metric_families
 
 from events import webhook
@@ -120,6 +120,24 @@ async def test_token_is_required_when_configured(asgi_client: httpx.AsyncClient)
     assert "trader_monitor" not in missing.text
     assert right.status_code == HTTPStatus.OK
     assert "trader_monitor_events_ingested_total" in right.text
+
+
+@pytest.mark.parametrize(
+    ("address", "expected"),
+    [
+        ("127.0.0.1", HTTPStatus.OK),
+        ("10.1.2.3", HTTPStatus.OK),
+        ("::1", HTTPStatus.OK),
+        ("8.8.8.8", HTTPStatus.FORBIDDEN),
+    ],
+)
+def test_without_token_only_internal_clients_scrape_in_production(
+    client: Client, address: str, expected: HTTPStatus
+) -> None:
+    with override_settings(METRICS_TOKEN="", DEBUG=False):
+        response = client.get("/metrics", REMOTE_ADDR=address)
+
+    assert response.status_code == expected
 
 
 WORKER = textwrap.dedent(
