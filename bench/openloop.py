@@ -21,6 +21,7 @@ from __future__ import annotations
 import argparse
 import asyncio
 import contextlib
+import tempfile
 import time
 from collections import Counter
 from dataclasses import dataclass, field
@@ -152,7 +153,8 @@ async def run_open_loop(
 ) -> OpenLoopResult:
     """Dispara ``rate × seconds`` pedidos na agenda fixa e mede a latência desde o instante devido."""
     parts = urlsplit(base_url)
-    assert parts.hostname is not None and parts.port is not None
+    assert parts.hostname is not None
+    assert parts.port is not None
     offsets = schedule(rate, seconds)
     if len(offsets) > len(requests):
         raise ValueError(f"faltam pedidos distintos: {len(requests)} < {len(offsets)}")
@@ -184,11 +186,10 @@ def main() -> None:
     parser.add_argument("--rate", type=float, default=500)
     parser.add_argument("--seconds", type=float, default=10)
     args = parser.parse_args()
-    path = Path("/tmp") / f"openloop-{int(time.time())}.tsv"
-    write_requests(path, int(args.rate * args.seconds))
-    host = urlsplit(args.url).netloc
-    requests = requests_from_tsv(path, host, "/api/webhook/event")
-    path.unlink()
+    with tempfile.TemporaryDirectory() as tmp:
+        path = Path(tmp) / "requests.tsv"
+        write_requests(path, int(args.rate * args.seconds))
+        requests = requests_from_tsv(path, urlsplit(args.url).netloc, "/api/webhook/event")
     result = asyncio.run(run_open_loop(args.url, requests, rate=args.rate, seconds=args.seconds))
     print(
         f"taxa pedida {args.rate:g}/s, obtida {result.achieved_rate:.0f}/s; "

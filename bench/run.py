@@ -204,7 +204,9 @@ def wrk_series(config: ServerConfig, plan: Plan, tmp: Path) -> tuple[WrkSeries, 
             result.cpu_ms_per_request = (server_cpu_seconds(server.process.pid) - cpu_before) * 1000 / max(1, served)
             offset += served + plan.wrk_connections * 4
             runs.append(result)
-            print(f"   {config.name}: {result.rps:.0f} req/s, p99 {result.p99_ms:.1f} ms, {result.statuses}", flush=True)
+            print(
+                f"   {config.name}: {result.rps:.0f} req/s, p99 {result.p99_ms:.1f} ms, {result.statuses}", flush=True
+            )
         rss_after = server_rss_mb(server)
     return WrkSeries(config.name, runs, rss_idle, rss_after), None
 
@@ -356,7 +358,7 @@ def loads(values: tuple[float, float, float]) -> str:
     return " / ".join(f"{v:.2f}" for v in values)
 
 
-def render(results: Results, info: dict[str, str], command: str, total_seconds: float) -> str:  # noqa: C901
+def render(results: Results, info: dict[str, str], command: str, total_seconds: float) -> str:
     plan = results.plan
     lines: list[str] = []
     add = lines.append
@@ -403,10 +405,18 @@ def render(results: Results, info: dict[str, str], command: str, total_seconds: 
     listing = data.get("list")
     s2 = ratio(listing["deep_cursor"]["median_ms"], listing["page1"]["median_ms"]) if listing else nan
     summaries = data.get("summary", [])
-    s3 = ratio(summaries[-1]["selector_cold"]["median_ms"], summaries[0]["selector_cold"]["median_ms"]) if summaries else nan
+    s3 = (
+        ratio(summaries[-1]["selector_cold"]["median_ms"], summaries[0]["selector_cold"]["median_ms"])
+        if summaries
+        else nan
+    )
     hit = max((row["selector_hit"]["median_ms"] for row in summaries), default=nan)
     api_hit = max((row["api_hit"]["median_ms"] for row in summaries), default=nan)
-    worst = [row for row in results.fanout if row["sockets"] == max(plan.fanout_sockets) and row["rate"] == max(plan.fanout_rates)]
+    worst = [
+        row
+        for row in results.fanout
+        if row["sockets"] == max(plan.fanout_sockets) and row["rate"] == max(plan.fanout_rates)
+    ]
     s4_p99 = worst[0]["p99_ms"] if worst else nan
     s4_delivered = worst[0]["delivered_fraction"] if worst else nan
 
@@ -533,7 +543,17 @@ def render(results: Results, info: dict[str, str], command: str, total_seconds: 
                     str(result.connections),
                 ]
             )
-        header = ["configuração", "taxa pedida/s", "obtida/s", "p50 ms", "p99 ms", "máx ms", "status", "erros", "conexões"]
+        header = [
+            "configuração",
+            "taxa pedida/s",
+            "obtida/s",
+            "p50 ms",
+            "p99 ms",
+            "máx ms",
+            "status",
+            "erros",
+            "conexões",
+        ]
         add(markdown_table(header, rows))
         add("")
         for name, (idle, after) in results.open_rss.items():
@@ -673,7 +693,9 @@ def main() -> None:
         sys.exit("wrk não encontrado (apt-get install wrk)")
     plan = QUICK if args.quick else Plan()
     only = set(args.only or SECTIONS)
-    out = args.out or (Path(tempfile.gettempdir()) / "RESULTS.quick.md" if args.quick else ROOT / "bench" / "RESULTS.md")
+    out = args.out or (
+        Path(tempfile.gettempdir()) / "RESULTS.quick.md" if args.quick else ROOT / "bench" / "RESULTS.md"
+    )
     command = "make bench" if not (args.quick or args.only) else "python -m bench.run " + " ".join(sys.argv[1:])
     results = Results(started=datetime.now(UTC), plan=plan)
     info = machine_info()

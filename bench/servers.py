@@ -159,7 +159,18 @@ class ServerConfig:
                 "--log-level",
                 "warning",
             ]
-        cmd = [PYTHON, "-m", "uvicorn", self.app, *bind, "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
+        cmd = [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            self.app,
+            *bind,
+            "--no-access-log",
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+        ]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
         return cmd

@@ -7,10 +7,16 @@ Decisões (ver DESIGN.md):
 * Agregações ("rollups") são mantidas na ingestão por incrementos ``$inc`` em
   lote: os deltas se acumulam em memória e são gravados a cada
   ``ROLLUP_FLUSH_SECONDS`` (e antes de qualquer leitura de resumo neste processo).
+  Se gravar demora (carga alta, banco lento), o intervalo cresce para que o gravador
+  não passe de ~10% do tempo, até ``_FLUSH_MAX_FACTOR`` × o intervalo configurado.
   Uma queda do processo perde no máximo esse intervalo de deltas; o comando
   ``rebuild_rollups`` recalcula tudo a partir dos eventos.
 * Erros transitórios (rede, eleição, seleção de servidor) são repetidos com
-  backoff limitado; esgotadas as tentativas, ``StoreUnavailable``.
+  backoff limitado; esgotadas as tentativas, ``StoreUnavailable``. O caminho feliz
+  não passa pelo tenacity: ele só entra depois da primeira falha.
+* ``seq`` (cursor do feed) vem de um contador no próprio banco — monotônico entre
+  processos. No armazenamento em memória (mongomock) o banco é privado do processo,
+  então o contador fica num inteiro protegido por trava, com o mesmo efeito.
 """
 
 from __future__ import annotations
@@ -18,7 +24,9 @@ from __future__ import annotations
 import atexit
 import contextlib
 import logging
+import random
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -60,6 +68,14 @@ REJECTED = "rejected_webhooks"
 COUNTERS = "counters"
 _DIMENSION_FIELD = {Family.TYPE: "type", Family.USER: "userId"}
 _TRANSIENT = (AutoReconnect, ConnectionFailure, WriteConcernError)
+# Recuo entre tentativas: 50 ms (+ até 50 ms de jitter) antes da 2ª, dobrando até 0,5 s.
+_BACKOFF_FIRST = 0.05
+_BACKOFF_JITTER = 0.05
+_BACKOFF_MAX = 0.5
+# O gravador de rollups não deve ocupar mais que esta fração do tempo...
+_FLUSH_DUTY = 0.1
+# ...e nunca espera mais que este múltiplo do intervalo configurado.
+_FLUSH_MAX_FACTOR = 10
 
 
 class StoreUnavailable(Exception):
@@ -150,6 +166,52 @@ def _rollup_id(bucket: datetime, key: str) -> str:
     return f"{bucket.isoformat()}|{key}"
 
 
+def flush_wait(interval: float, last_duration: float) -> float:
+    """Espera até a próxima gravação de rollups, dada a duração da última.
+
+    Em regime normal é o ``interval`` configurado. Se gravar ficou caro (muitas
+    chaves, banco lento), espera ``last_duration × (1 − duty)/duty`` para que o
+    gravador use no máximo ``_FLUSH_DUTY`` do tempo — mais deltas por gravação, as
+    mesmas chaves —, limitado a ``_FLUSH_MAX_FACTOR × interval``.
+    """
+    stretched = last_duration * (1 - _FLUSH_DUTY) / _FLUSH_DUTY
+    return min(max(interval, stretched), interval * _FLUSH_MAX_FACTOR)
+
+
+def _linear_mongomock_cursor() -> None:
+    """Torna linear a leitura de cursores do mongomock 4.3 (só afeta o armazenamento em memória).
+
+    No mongomock 4.3, cada ``next()`` do cursor recorta a lista inteira de resultados
+    (``_results[skip:]``): ler n documentos custa O(n²) — ``rebuild_rollups`` com
+    100k eventos levava ~1 min, e todo ``aggregate`` passa por esse laço. A troca
+    indexa a mesma lista, já calculada, com o mesmo ``skip``/``limit``: mesma ordem e
+    mesmos documentos (``tests/events/test_store_mongomock.py`` compara com o original).
+    """
+    import mongomock.collection
+
+    cursor_class: Any = mongomock.collection.Cursor
+    if getattr(cursor_class, "_tm_linear", False):
+        return
+    original = cursor_class.__next__
+
+    def __next__(self: Any) -> Any:
+        skip = self._skip or 0
+        if skip < 0:  # fora do contrato do pymongo; fica com o comportamento original
+            return original(self)
+        if self._limit and self._emitted >= abs(self._limit):
+            raise StopIteration
+        results = self._compute_results()
+        index = skip + self._emitted
+        if index >= len(results):
+            raise StopIteration
+        self._emitted += 1
+        return results[index]
+
+    cursor_class.__next__ = __next__
+    cursor_class.next = __next__
+    cursor_class._tm_linear = True
+
+
 class EventStore:
     """Acesso ao MongoDB (ou mongomock) para eventos, agregações e quarentena."""
 
@@ -181,6 +243,11 @@ class EventStore:
         self._stop = threading.Event()
         self._flush_lock = threading.Lock()
         self._rejections_since_trim = 0
+        # Contador de ``seq`` do armazenamento em memória (``None``: ler do banco).
+        self._seq: int | None = None
+        self._seq_lock = threading.Lock()
+        if in_memory:
+            _linear_mongomock_cursor()
 
     # --- infraestrutura -----------------------------------------------------
 
@@ -190,10 +257,29 @@ class EventStore:
         return not self.in_memory
 
     def _retrying(self, operation: str, fn: Callable[[], T]) -> T:
+        """Executa ``fn``; erros transitórios são repetidos com recuo, os demais viram ``StoreUnavailable``.
+
+        A primeira tentativa roda direto (o tenacity custa ~12 µs por chamada, metade
+        do custo de uma inserção no caminho feliz); só depois de uma falha transitória
+        esperamos o primeiro recuo e seguimos com o tenacity nas tentativas restantes.
+        """
+        try:
+            return fn()
+        except DuplicateKeyError:
+            raise
+        except _TRANSIENT as exc:
+            if self.write_attempts == 1:
+                metrics.STORE_ERRORS.labels(operation).inc()
+                raise StoreUnavailable(f"{operation}: {exc}") from exc
+        except PyMongoError as exc:
+            metrics.STORE_ERRORS.labels(operation).inc()
+            raise StoreUnavailable(f"{operation}: {exc}") from exc
+        time.sleep(min(_BACKOFF_FIRST + random.uniform(0, _BACKOFF_JITTER), _BACKOFF_MAX))  # noqa: S311
         retrying = Retrying(
             retry=retry_if_exception_type(_TRANSIENT),
-            stop=stop_after_attempt(self.write_attempts),
-            wait=wait_exponential_jitter(multiplier=0.05, max=0.5, jitter=0.05),
+            stop=stop_after_attempt(self.write_attempts - 1),
+            # A 1ª tentativa do tenacity é a 2ª no total: o próximo recuo já é o dobro.
+            wait=wait_exponential_jitter(multiplier=2 * _BACKOFF_FIRST, max=_BACKOFF_MAX, jitter=_BACKOFF_JITTER),
             reraise=False,
         )
         try:
@@ -239,13 +325,26 @@ class EventStore:
         """Apaga todas as coleções do banco (testes e ``seed --reset``)."""
         self.rollups.drain()
         self._rejections_since_trim = 0
-        for name in self.db.list_collection_names():
-            self.db.drop_collection(name)
+        with self._seq_lock:
+            for name in self.db.list_collection_names():
+                self.db.drop_collection(name)
+            self._seq = None
 
     # --- ingestão -----------------------------------------------------------
 
     def _reserve_seq(self, count: int = 1) -> int:
-        """Reserva ``count`` números de sequência; devolve o último."""
+        """Reserva ``count`` números de sequência; devolve o último.
+
+        No MongoDB, ``$inc`` atômico num contador: monotônico entre processos, que é
+        o que a retomada do feed sem lacunas precisa. Em memória o banco só existe
+        neste processo; o contador local sob trava dá a mesma garantia sem o
+        ``find_one_and_update`` (~90 µs no mongomock, quase metade da ingestão).
+        """
+        if self.in_memory:
+            with self._seq_lock:
+                self._seq = self._stored_seq() if self._seq is None else self._seq
+                self._seq += count
+                return self._seq
 
         def op() -> int:
             counter = self.db[COUNTERS].find_one_and_update(
@@ -538,6 +637,13 @@ class EventStore:
         return self._retrying("events_after_seq", op)
 
     def last_seq(self) -> int:
+        if self.in_memory:
+            with self._seq_lock:
+                self._seq = self._stored_seq() if self._seq is None else self._seq
+                return self._seq
+        return self._stored_seq()
+
+    def _stored_seq(self) -> int:
         counter = self._retrying("last_seq", lambda: self.db[COUNTERS].find_one({"_id": EVENTS}))
         return int(counter["seq"]) if counter else 0
 
@@ -578,10 +684,12 @@ class EventStore:
 
 
 def _flush_loop(store_ref: weakref.ref[EventStore], stop: threading.Event, interval: float) -> None:
-    while not stop.wait(interval):
+    wait = interval
+    while not stop.wait(wait):
         store = store_ref()
         if store is None:
             return
+        started = time.monotonic()
         try:
             store.flush_rollups()
         except StoreUnavailable:
@@ -589,6 +697,7 @@ def _flush_loop(store_ref: weakref.ref[EventStore], stop: threading.Event, inter
         except OperationFailure:
             logger.exception("gravação de rollups falhou")
         del store
+        wait = flush_wait(interval, time.monotonic() - started)
 
 
 @cache
