@@ -90,29 +90,42 @@ class OpenLoopResult:
 
 
 class _Pool:
-    """Conexões keep-alive livres; abre novas sob demanda até o teto."""
+    """Conexões keep-alive livres; abre novas sob demanda até o teto.
 
-    def __init__(self, host: str, port: int, limit: int) -> None:
+    Uma conexão parada há mais de ``max_idle`` segundos é descartada: o servidor a
+    fecha (uvicorn: 5 s de keep-alive) e o próximo pedido por ela falharia — um erro
+    do gerador, não do servidor.
+    """
+
+    def __init__(self, host: str, port: int, limit: int, max_idle: float = 3.0) -> None:
         self.host = host
         self.port = port
         self.limit = limit
+        self.max_idle = max_idle
         self.opened = 0
-        self.idle: asyncio.LifoQueue[tuple[asyncio.StreamReader, asyncio.StreamWriter]] = asyncio.LifoQueue()
+        self.idle: asyncio.LifoQueue[_Conn] = asyncio.LifoQueue()
         self.all: list[asyncio.StreamWriter] = []
 
-    async def get(self) -> tuple[asyncio.StreamReader, asyncio.StreamWriter]:
-        if self.idle.empty() and self.opened < self.limit:
+    async def get(self) -> _Conn:
+        while not self.idle.empty():
+            conn = self.idle.get_nowait()
+            if time.monotonic() - conn.last_used <= self.max_idle:
+                return conn
+            conn.writer.close()
+            self.opened -= 1
+        if self.opened < self.limit:
             self.opened += 1
             try:
-                conn = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), _CONNECT_TIMEOUT)
+                reader, writer = await asyncio.wait_for(asyncio.open_connection(self.host, self.port), _CONNECT_TIMEOUT)
             except BaseException:
                 self.opened -= 1
                 raise
-            self.all.append(conn[1])
-            return conn
+            self.all.append(writer)
+            return _Conn(reader, writer, time.monotonic())
         return await self.idle.get()
 
-    def put(self, conn: tuple[asyncio.StreamReader, asyncio.StreamWriter]) -> None:
+    def put(self, conn: _Conn) -> None:
+        conn.last_used = time.monotonic()
         self.idle.put_nowait(conn)
 
     def discard(self) -> None:
@@ -126,12 +139,20 @@ class _Pool:
                 await writer.wait_closed()
 
 
+@dataclass
+class _Conn:
+    reader: asyncio.StreamReader
+    writer: asyncio.StreamWriter
+    last_used: float
+
+
 async def _one(pool: _Pool, payload: bytes, due: float, result: OpenLoopResult) -> None:
     try:
-        reader, writer = await pool.get()
+        conn = await pool.get()
     except (OSError, TimeoutError) as exc:
         result.errors[type(exc).__name__] += 1
         return
+    reader, writer = conn.reader, conn.writer
     try:
         writer.write(payload)
         head = await asyncio.wait_for(reader.readuntil(b"\r\n\r\n"), _RESPONSE_TIMEOUT)
@@ -145,7 +166,7 @@ async def _one(pool: _Pool, payload: bytes, due: float, result: OpenLoopResult) 
         return
     result.latencies_ms.append((time.perf_counter() - due) * 1000)
     result.statuses[status] += 1
-    pool.put((reader, writer))
+    pool.put(conn)
 
 
 async def run_open_loop(

@@ -91,7 +91,7 @@ class Plan:
     wrk_runs: int = 3
     wrk_seconds: int = 5
     wrk_connections: int = 32
-    open_rates: tuple[float, ...] = (250.0, 500.0, 1000.0)
+    open_rates: tuple[float, ...] = (250.0, 500.0, 1000.0, 2000.0)
     open_seconds: float = 8.0
     fanout_sockets: tuple[int, ...] = (1, 10, 100)
     fanout_rates: tuple[float, ...] = (10.0, 100.0)
