@@ -3,6 +3,7 @@ gravador de rollups que se espaça sob carga, cursor linear do mongomock)."""
 
 from __future__ import annotations
 
+import random
 import threading
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -15,6 +16,7 @@ from pymongo import ASCENDING, DESCENDING
 from pymongo.errors import AutoReconnect, DuplicateKeyError, OperationFailure
 
 from events import store as store_module
+from events.buckets import LEVELS
 from events.store import EventStore, StoreUnavailable, flush_wait
 
 NOW = datetime(2026, 11, 29, 12, 0, tzinfo=UTC)
@@ -216,3 +218,44 @@ def test_linear_mongomock_cursor_is_installed_once_by_in_memory_stores() -> None
 
     assert mongomock.collection.Cursor.__next__ is patched
     assert getattr(mongomock.collection.Cursor, "_tm_linear", False)
+
+
+# --- gravação de rollups em memória ----------------------------------------------------
+
+
+def rollup_state(store: EventStore) -> dict[str, list[dict[str, Any]]]:
+    return {
+        level.collection: sorted(store.db[level.collection].find({}), key=lambda doc: doc["_id"])
+        for levels in LEVELS.values()
+        for level in levels
+    }
+
+
+def test_in_memory_rollup_flush_matches_the_pymongo_upserts() -> None:
+    rng = random.Random(7)
+    in_memory = EventStore(mongomock.MongoClient(tz_aware=True), "flush_memory", in_memory=True, flush_seconds=0)
+    upserts = EventStore(mongomock.MongoClient(tz_aware=True), "flush_upserts", in_memory=False, flush_seconds=0)
+    for target in (in_memory, upserts):
+        target.now = lambda: NOW
+    docs = [
+        make_doc(
+            userId=f"u{rng.randrange(4)}",
+            type=rng.choice(["login", "purchase"]),
+            value=round(rng.uniform(-50, 500), 2),
+            timestamp=NOW - timedelta(minutes=rng.randrange(3 * 24 * 60)),
+        )
+        for _ in range(120)
+    ]
+
+    # Vários flushes: chaves novas (inserção) e já gravadas ($inc), inclusive remoções.
+    for chunk in (docs[:40], docs[40:90], docs[90:]):
+        for target in (in_memory, upserts):
+            target.insert_events_bulk([dict(doc) for doc in chunk])  # type: ignore[misc]
+            target.flush_rollups()
+    for target in (in_memory, upserts):
+        target.delete_event(docs[0]["_id"])
+        target.delete_event(docs[50]["_id"])
+        target.flush_rollups()
+
+    assert rollup_state(in_memory) == rollup_state(upserts)
+    assert sum(doc["count"] for doc in rollup_state(in_memory)["rollup_type_hour"]) == 118
