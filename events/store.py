@@ -499,11 +499,10 @@ class EventStore:
         stored: dict[Any, dict[str, Any]] = target._store._documents
         fresh: list[dict[str, Any]] = []
         for bucket, key, delta in items:
-            document = stored.get(_rollup_id(bucket, key))
+            rollup_id = _rollup_id(bucket, key)
+            document = stored.get(rollup_id)
             if document is None:
-                fresh.append(
-                    {"_id": _rollup_id(bucket, key), "bucket": bucket, "key": key, "count": delta.count, "sum": delta.total}
-                )
+                fresh.append({"_id": rollup_id, "bucket": bucket, "key": key, "count": delta.count, "sum": delta.total})
             else:
                 document["count"] += delta.count
                 document["sum"] += delta.total

@@ -29,6 +29,14 @@ def test_response_head_yields_status_and_content_length() -> None:
     assert parse_status_and_length(head) == (201, 42)
 
 
+def content_length(head: bytes) -> int:
+    for line in head.split(b"\r\n"):
+        name, _, value = line.partition(b":")
+        if name.lower() == b"content-length":
+            return int(value)
+    return 0
+
+
 @pytest.fixture
 async def held_server() -> AsyncIterator[str]:
     """Servidor HTTP mínimo que segura a 1ª resposta até chegar o 5º pedido (sem dormir)."""
@@ -40,9 +48,7 @@ async def held_server() -> AsyncIterator[str]:
         try:
             while True:
                 head = await reader.readuntil(b"\r\n\r\n")
-                length = next(
-                    int(line.split(b":")[1]) for line in head.split(b"\r\n") if line.lower().startswith(b"content-length")
-                )
+                length = content_length(head)
                 await reader.readexactly(length)
                 arrived += 1
                 if arrived == 5:
