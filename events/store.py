@@ -23,7 +23,10 @@ from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
+import heapq
 import logging
+import operator
 import random
 import threading
 import time
@@ -164,6 +167,23 @@ class RollupBuffer:
 
 def _rollup_id(bucket: datetime, key: str) -> str:
     return f"{bucket.isoformat()}|{key}"
+
+
+# Tipos (exatos) que o store grava em cada campo de ordenação: data; número que não é
+# bool. Com eles a ordem do Python coincide com a do BSON.
+_SORT_TYPES: dict[str, tuple[type, ...]] = {"timestamp": (datetime,), "value": (int, float)}
+
+
+def _mongomock_helpers() -> Any:
+    """``mongomock.helpers`` (conversões de data do mongomock), importado só no modo em memória."""
+    import mongomock.helpers
+
+    return mongomock.helpers
+
+
+def _comparable(sort_field: str, value: Any) -> bool:
+    """Se o valor de ordenação é de um tipo que o store grava (e não é NaN)."""
+    return type(value) in _SORT_TYPES[sort_field] and value == value
 
 
 def flush_wait(interval: float, last_duration: float) -> float:
@@ -610,6 +630,13 @@ class EventStore:
         return deleted
 
     def count_events(self, event_filter: EventFilter) -> int:
+        if self.in_memory:
+            if event_filter == EventFilter():
+                # Sem filtro todo documento casa: o tamanho da coleção.
+                return len(self.db[EVENTS]._store._documents)
+            matched = self._scan_in_memory(event_filter, None, "timestamp", descending=False)
+            if matched is not None:
+                return len(matched)
         query = event_filter.to_mongo()
         return int(self._retrying("count_events", lambda: self.db[EVENTS].count_documents(query)))
 
@@ -628,6 +655,21 @@ class EventStore:
         Com ``after`` usa paginação por chave (custo independente da profundidade);
         sem ele, ``skip``/``limit`` clássico.
         """
+        if self.in_memory:
+            page = self._list_in_memory(event_filter, sort_field, descending, limit, skip, after)
+            if page is not None:
+                return page
+        return self._list_pymongo(event_filter, sort_field, descending, limit, skip, after)
+
+    def _list_pymongo(
+        self,
+        event_filter: EventFilter,
+        sort_field: SortField,
+        descending: bool,
+        limit: int,
+        skip: int,
+        after: KeysetPosition | None,
+    ) -> list[dict[str, Any]]:
         query = event_filter.to_mongo()
         if after is not None:
             op = "$lt" if descending else "$gt"
@@ -645,6 +687,110 @@ class EventStore:
             return list(self.db[EVENTS].find(query).sort(order).skip(skip).limit(limit))
 
         return self._retrying("list_events", op_list)
+
+    # --- listagem em memória -------------------------------------------------------
+    #
+    # O mongomock ordena com comparações BSON em Python puro e copia todos os
+    # documentos que casam antes de aplicar skip/limit: ~1–2 s por página com 20k
+    # eventos e ~1 min com 1M. Para o armazenamento em memória, a mesma consulta é
+    # feita direto sobre os documentos guardados: filtro em Python, as ``skip + limit``
+    # primeiras chaves ``(campo, _id)`` por ``heapq`` e cópia só da página. Só vale para
+    # documentos no formato que o próprio store grava (textos, números, datas, ObjectId);
+    # qualquer outra coisa devolve ``None`` e a consulta vai para o mongomock. A
+    # equivalência com o mongomock é verificada por propriedade em
+    # ``tests/events/test_store_list_in_memory.py``.
+
+    def _scan_in_memory(
+        self,
+        event_filter: EventFilter,
+        after: KeysetPosition | None,
+        sort_field: SortField,
+        *,
+        descending: bool,
+    ) -> list[tuple[Any, ObjectId, dict[str, Any]]] | None:
+        """``(valor de ordenação, _id, documento guardado)`` dos eventos que casam; ``None``: use o mongomock."""
+        helpers = _mongomock_helpers()
+        collection_store = self.db[EVENTS]._store
+        with collection_store._rwlock.reader():
+            # dict.values direto: iterar um OrderedDict busca cada chave de novo, e o hash
+            # de um ObjectId é Python puro (a ordem não importa; quem ordena somos nós).
+            stored = list(dict.values(collection_store._documents))
+        types = frozenset(event_filter.types)
+        user_id = event_filter.user_id
+        # O mongomock guarda datas sem fuso, em UTC e com milissegundos (como o BSON).
+        start, end = (
+            None if moment is None else helpers.patch_datetime_awareness_in_document(moment)
+            for moment in (event_filter.start, event_filter.end)
+        )
+        after_value = after_id = None
+        if after is not None:
+            after_value = helpers.patch_datetime_awareness_in_document(after.value)
+            after_id = after.event_id
+            if not _comparable(sort_field, after_value) or type(after_id) is not ObjectId:
+                return None
+        matched: list[tuple[Any, ObjectId, dict[str, Any]]] = []
+        append = matched.append
+        allowed = _SORT_TYPES[sort_field]
+        by_time = start is not None or end is not None
+        # Só os campos que a consulta usa precisam ter o tipo esperado; os demais não
+        # mudam o resultado. Um tipo inesperado (ex.: array) devolve a consulta ao mongomock.
+        for doc in stored:
+            value = doc.get(sort_field)
+            event_id = doc.get("_id")
+            if type(value) not in allowed or value != value or type(event_id) is not ObjectId:
+                return None
+            if types:
+                event_type = doc.get("type")
+                if type(event_type) is not str:
+                    return None
+                if event_type not in types:
+                    continue
+            if user_id is not None:
+                owner = doc.get("userId")
+                if type(owner) is not str:
+                    return None
+                if owner != user_id:
+                    continue
+            if by_time:
+                timestamp = doc.get("timestamp")
+                if type(timestamp) is not datetime:
+                    return None
+                if (start is not None and timestamp < start) or (end is not None and timestamp >= end):
+                    continue
+            if after is not None:
+                if descending:
+                    beyond = value < after_value or (value == after_value and event_id < after_id)
+                else:
+                    beyond = value > after_value or (value == after_value and event_id > after_id)
+                if not beyond:
+                    continue
+            append((value, event_id, doc))
+        return matched
+
+    def _list_in_memory(
+        self,
+        event_filter: EventFilter,
+        sort_field: SortField,
+        descending: bool,
+        limit: int,
+        skip: int,
+        after: KeysetPosition | None,
+    ) -> list[dict[str, Any]] | None:
+        matched = self._scan_in_memory(event_filter, after, sort_field, descending=descending)
+        if matched is None:
+            return None
+        key = operator.itemgetter(0, 1)
+        if limit > 0:
+            pick = heapq.nlargest if descending else heapq.nsmallest
+            ordered = pick(skip + limit, matched, key=key)[skip:]
+        else:  # limit 0 no pymongo: sem limite
+            ordered = sorted(matched, key=key, reverse=descending)[skip:]
+        # A mesma forma que o find() do mongomock devolve: uma cópia (com fuso UTC nas
+        # datas quando o cliente é tz_aware, como o nosso).
+        if self.db.codec_options.tz_aware:
+            aware = _mongomock_helpers().make_datetime_timezone_aware_in_document
+            return [aware(doc) for _, _, doc in ordered]
+        return [copy.deepcopy(doc) for _, _, doc in ordered]
 
     def events_after_seq(
         self,
