@@ -205,7 +205,7 @@ def _linear_mongomock_cursor() -> None:
     (``_results[skip:]``): ler n documentos custa O(n²) — ``rebuild_rollups`` com
     100k eventos levava ~1 min, e todo ``aggregate`` passa por esse laço. A troca
     indexa a mesma lista, já calculada, com o mesmo ``skip``/``limit``: mesma ordem e
-    mesmos documentos (``tests/events/test_store_mongomock.py`` compara com o original).
+    mesmos documentos (``tests/events/test_store_fast_paths.py`` compara com o original).
     """
     import mongomock.collection
 
@@ -279,9 +279,10 @@ class EventStore:
     def _retrying(self, operation: str, fn: Callable[[], T]) -> T:
         """Executa ``fn``; erros transitórios são repetidos com recuo, os demais viram ``StoreUnavailable``.
 
-        A primeira tentativa roda direto (o tenacity custa ~12 µs por chamada, metade
-        do custo de uma inserção no caminho feliz); só depois de uma falha transitória
-        esperamos o primeiro recuo e seguimos com o tenacity nas tentativas restantes.
+        A primeira tentativa roda direto: montar o ``Retrying`` do tenacity a cada
+        chamada custava ~20% da ingestão em memória (duas chamadas por evento; ver
+        ``bench/OTIMIZACOES.md``). Só depois de uma falha transitória esperamos o
+        primeiro recuo e seguimos com o tenacity nas tentativas restantes.
         """
         try:
             return fn()
