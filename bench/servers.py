@@ -139,15 +139,17 @@ class ServerConfig:
     name: str
     redis: bool
     workers: int
+    # Módulo ASGI servido: o produto, ou as linhas de base do ``bench/run.py``.
+    app: str = APP
 
     def command(self, port: int) -> list[str]:
         bind = ["--host", "127.0.0.1", "--port", str(port)]
         if self.name.startswith("daphne"):
-            return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0", APP]
+            return [str(BIN / "daphne"), "-b", "127.0.0.1", "-p", str(port), "-v", "0", self.app]
         if self.name.startswith("gunicorn"):
             return [
                 str(BIN / "gunicorn"),
-                APP,
+                self.app,
                 "-k",
                 "uvicorn.workers.UvicornWorker",
                 "-w",
@@ -157,7 +159,18 @@ class ServerConfig:
                 "--log-level",
                 "warning",
             ]
-        cmd = [PYTHON, "-m", "uvicorn", APP, *bind, "--no-access-log", "--lifespan", "off", "--log-level", "warning"]
+        cmd = [
+            PYTHON,
+            "-m",
+            "uvicorn",
+            self.app,
+            *bind,
+            "--no-access-log",
+            "--lifespan",
+            "off",
+            "--log-level",
+            "warning",
+        ]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
         return cmd
@@ -184,11 +197,13 @@ class RunningServer:
 
 
 @contextlib.contextmanager
-def running_server(config: ServerConfig, *, username: str | None = None) -> Iterator[tuple[RunningServer, str | None]]:
+def running_server(
+    config: ServerConfig, *, username: str | None = None, extra_env: dict[str, str] | None = None
+) -> Iterator[tuple[RunningServer, str | None]]:
     """Sobe o servidor, espera o /api/health e garante o encerramento (e a limpeza do Redis)."""
     workdir = Path(tempfile.mkdtemp(prefix="tm-bench-"))
     prefix = f"tm-bench-{uuid.uuid4().hex[:10]}" if config.redis else None
-    env = server_env(workdir, redis_prefix=prefix)
+    env = server_env(workdir, redis_prefix=prefix) | (extra_env or {})
     user_id = prepare_database(env, username=username)
     port = free_port()
     log = (workdir / "server.log").open("wb")

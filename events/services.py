@@ -3,7 +3,7 @@
 from __future__ import annotations
 
 import logging
-import uuid
+import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
 from typing import Any, Literal
@@ -49,7 +49,7 @@ def event_ingest(
         received_at=received_at or datetime.now(UTC),
         key=key,
         payload_hash=body_hash(data),
-        ingest_id=uuid.uuid4().hex,
+        ingest_id=secrets.token_hex(16),
     )
     outcome = get_store().insert_event(doc)
     if outcome.status != "conflict":

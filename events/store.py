@@ -7,18 +7,29 @@ Decisões (ver DESIGN.md):
 * Agregações ("rollups") são mantidas na ingestão por incrementos ``$inc`` em
   lote: os deltas se acumulam em memória e são gravados a cada
   ``ROLLUP_FLUSH_SECONDS`` (e antes de qualquer leitura de resumo neste processo).
+  Se gravar demora (carga alta, banco lento), o intervalo cresce para que o gravador
+  não passe de ~10% do tempo, até ``_FLUSH_MAX_FACTOR`` × o intervalo configurado.
   Uma queda do processo perde no máximo esse intervalo de deltas; o comando
   ``rebuild_rollups`` recalcula tudo a partir dos eventos.
 * Erros transitórios (rede, eleição, seleção de servidor) são repetidos com
-  backoff limitado; esgotadas as tentativas, ``StoreUnavailable``.
+  backoff limitado; esgotadas as tentativas, ``StoreUnavailable``. O caminho feliz
+  não passa pelo tenacity: ele só entra depois da primeira falha.
+* ``seq`` (cursor do feed) vem de um contador no próprio banco — monotônico entre
+  processos. No armazenamento em memória (mongomock) o banco é privado do processo,
+  então o contador fica num inteiro protegido por trava, com o mesmo efeito.
 """
 
 from __future__ import annotations
 
 import atexit
 import contextlib
+import copy
+import heapq
 import logging
+import operator
+import random
 import threading
+import time
 import weakref
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass, field
@@ -62,6 +73,14 @@ _DIMENSION_FIELD = {Family.TYPE: "type", Family.USER: "userId"}
 _TRANSIENT = (AutoReconnect, ConnectionFailure, WriteConcernError)
 # Inserções incertas guardadas para conferência; além disso, rebuild_rollups corrige.
 MAX_UNCERTAIN = 10_000
+# Recuo entre tentativas: 50 ms (+ até 50 ms de jitter) antes da 2ª, dobrando até 0,5 s.
+_BACKOFF_FIRST = 0.05
+_BACKOFF_JITTER = 0.05
+_BACKOFF_MAX = 0.5
+# O gravador de rollups não deve ocupar mais que esta fração do tempo...
+_FLUSH_DUTY = 0.1
+# ...e nunca espera mais que este múltiplo do intervalo configurado.
+_FLUSH_MAX_FACTOR = 10
 
 
 class StoreUnavailable(Exception):
@@ -152,6 +171,69 @@ def _rollup_id(bucket: datetime, key: str) -> str:
     return f"{bucket.isoformat()}|{key}"
 
 
+# Tipos (exatos) que o store grava em cada campo de ordenação: data; número que não é
+# bool. Com eles a ordem do Python coincide com a do BSON.
+_SORT_TYPES: dict[str, tuple[type, ...]] = {"timestamp": (datetime,), "value": (int, float)}
+
+
+def _mongomock_helpers() -> Any:
+    """``mongomock.helpers`` (conversões de data do mongomock), importado só no modo em memória."""
+    import mongomock.helpers
+
+    return mongomock.helpers
+
+
+def _comparable(sort_field: str, value: Any) -> bool:
+    """Se o valor de ordenação é de um tipo que o store grava (e não é NaN)."""
+    return type(value) in _SORT_TYPES[sort_field] and value == value
+
+
+def flush_wait(interval: float, last_duration: float) -> float:
+    """Espera até a próxima gravação de rollups, dada a duração da última.
+
+    Em regime normal é o ``interval`` configurado. Se gravar ficou caro (muitas
+    chaves, banco lento), espera ``last_duration × (1 − duty)/duty`` para que o
+    gravador use no máximo ``_FLUSH_DUTY`` do tempo — mais deltas por gravação, as
+    mesmas chaves —, limitado a ``_FLUSH_MAX_FACTOR × interval``.
+    """
+    stretched = last_duration * (1 - _FLUSH_DUTY) / _FLUSH_DUTY
+    return min(max(interval, stretched), interval * _FLUSH_MAX_FACTOR)
+
+
+def _linear_mongomock_cursor() -> None:
+    """Torna linear a leitura de cursores do mongomock 4.3 (só afeta o armazenamento em memória).
+
+    No mongomock 4.3, cada ``next()`` do cursor recorta a lista inteira de resultados
+    (``_results[skip:]``): ler n documentos custa O(n²) — ``rebuild_rollups`` com
+    100k eventos levava ~1 min, e todo ``aggregate`` passa por esse laço. A troca
+    indexa a mesma lista, já calculada, com o mesmo ``skip``/``limit``: mesma ordem e
+    mesmos documentos (``tests/events/test_store_fast_paths.py`` compara com o original).
+    """
+    import mongomock.collection
+
+    cursor_class: Any = mongomock.collection.Cursor
+    if getattr(cursor_class, "_tm_linear", False):
+        return
+    original = cursor_class.__next__
+
+    def __next__(self: Any) -> Any:
+        skip = self._skip or 0
+        if skip < 0:  # fora do contrato do pymongo; fica com o comportamento original
+            return original(self)
+        if self._limit and self._emitted >= abs(self._limit):
+            raise StopIteration
+        results = self._compute_results()
+        index = skip + self._emitted
+        if index >= len(results):
+            raise StopIteration
+        self._emitted += 1
+        return results[index]
+
+    cursor_class.__next__ = __next__
+    cursor_class.next = __next__
+    cursor_class._tm_linear = True
+
+
 class EventStore:
     """Acesso ao MongoDB (ou mongomock) para eventos, agregações e quarentena."""
 
@@ -189,6 +271,11 @@ class EventStore:
         # _id -> {ingestId: documento}: várias tentativas do mesmo evento podem ficar incertas.
         self._uncertain: dict[ObjectId, dict[str, dict[str, Any]]] = {}
         self._uncertain_lock = threading.Lock()
+        # Contador de ``seq`` do armazenamento em memória (``None``: ler do banco).
+        self._seq: int | None = None
+        self._seq_lock = threading.Lock()
+        if in_memory:
+            _linear_mongomock_cursor()
 
     # --- infraestrutura -----------------------------------------------------
 
@@ -198,10 +285,32 @@ class EventStore:
         return not self.in_memory
 
     def _retrying(self, operation: str, fn: Callable[[], T]) -> T:
+        """Executa ``fn``; erros transitórios são repetidos com recuo, os demais viram ``StoreUnavailable``.
+
+        A primeira tentativa roda direto: montar o ``Retrying`` do tenacity a cada
+        chamada custava ~20% da ingestão em memória (duas chamadas por evento; ver
+        ``bench/OTIMIZACOES.md``). Só depois de uma falha transitória esperamos o
+        primeiro recuo e seguimos com o tenacity nas tentativas restantes.
+        """
+        try:
+            return fn()
+        except DuplicateKeyError:
+            raise
+        except _TRANSIENT as exc:
+            if self.write_attempts == 1:
+                metrics.STORE_ERRORS.labels(operation).inc()
+                raise StoreUnavailable(f"{operation}: {exc}") from exc
+        except PyMongoError as exc:
+            metrics.STORE_ERRORS.labels(operation).inc()
+            raise StoreUnavailable(f"{operation}: {exc}") from exc
+        # Jitter de recuo, não segredo: um gerador pseudoaleatório comum basta.
+        jitter = random.uniform(0, _BACKOFF_JITTER)  # noqa: S311  # nosec B311
+        time.sleep(min(_BACKOFF_FIRST + jitter, _BACKOFF_MAX))
         retrying = Retrying(
             retry=retry_if_exception_type(_TRANSIENT),
-            stop=stop_after_attempt(self.write_attempts),
-            wait=wait_exponential_jitter(multiplier=0.05, max=0.5, jitter=0.05),
+            stop=stop_after_attempt(self.write_attempts - 1),
+            # A 1ª tentativa do tenacity é a 2ª no total: o próximo recuo já é o dobro.
+            wait=wait_exponential_jitter(multiplier=2 * _BACKOFF_FIRST, max=_BACKOFF_MAX, jitter=_BACKOFF_JITTER),
             reraise=False,
         )
         try:
@@ -248,13 +357,26 @@ class EventStore:
         self.rollups.drain()
         self._uncertain.clear()
         self._rejections_since_trim = 0
-        for name in self.db.list_collection_names():
-            self.db.drop_collection(name)
+        with self._seq_lock:
+            for name in self.db.list_collection_names():
+                self.db.drop_collection(name)
+            self._seq = None
 
     # --- ingestão -----------------------------------------------------------
 
     def _reserve_seq(self, count: int = 1) -> int:
-        """Reserva ``count`` números de sequência; devolve o último."""
+        """Reserva ``count`` números de sequência; devolve o último.
+
+        No MongoDB, ``$inc`` atômico num contador: monotônico entre processos, que é
+        o que a retomada do feed sem lacunas precisa. Em memória o banco só existe
+        neste processo; o contador local sob trava dá a mesma garantia sem o
+        ``find_one_and_update`` (~90 µs no mongomock, quase metade da ingestão).
+        """
+        if self.in_memory:
+            with self._seq_lock:
+                self._seq = self._stored_seq() if self._seq is None else self._seq
+                self._seq += count
+                return self._seq
 
         def op() -> int:
             counter = self.db[COUNTERS].find_one_and_update(
@@ -388,21 +510,26 @@ class EventStore:
             drained = self.rollups.drain()
             if not drained:
                 return 0
-            by_collection: dict[str, list[UpdateOne]] = {}
+            by_collection: dict[str, list[tuple[datetime, str, _Delta]]] = {}
             for (collection, bucket, key), delta in drained.items():
-                by_collection.setdefault(collection, []).append(
-                    UpdateOne(
-                        {"_id": _rollup_id(bucket, key)},
-                        {
-                            "$inc": {"count": delta.count, "sum": delta.total},
-                            "$setOnInsert": {"bucket": bucket, "key": key},
-                        },
-                        upsert=True,
-                    )
-                )
+                by_collection.setdefault(collection, []).append((bucket, key, delta))
 
             def op() -> None:
-                for collection, ops in by_collection.items():
+                for collection, items in by_collection.items():
+                    if self.in_memory:
+                        self._inc_in_memory(collection, items)
+                        continue
+                    ops = [
+                        UpdateOne(
+                            {"_id": _rollup_id(bucket, key)},
+                            {
+                                "$inc": {"count": delta.count, "sum": delta.total},
+                                "$setOnInsert": {"bucket": bucket, "key": key},
+                            },
+                            upsert=True,
+                        )
+                        for bucket, key, delta in items
+                    ]
                     self.db[collection].bulk_write(ops, ordered=False)
 
             try:
@@ -413,6 +540,37 @@ class EventStore:
                 self.rollups.restore(drained)
                 raise StoreUnavailable("flush_rollups falhou") from None
             return len(drained)
+
+    def _inc_in_memory(self, collection: str, items: list[tuple[datetime, str, _Delta]]) -> None:
+        """O mesmo ``$inc`` com upsert, aplicado direto nos documentos do mongomock.
+
+        No mongomock cada ``update_one`` varre a coleção inteira em Python (não há
+        índice nem para ``_id``): mil chaves numa coleção de mil documentos custavam
+        ~0,4 s de CPU segurando o GIL, o que travava o laço de eventos do servidor (p99
+        da ingestão em centenas de ms). Aqui cada chave custa um acesso ao dicionário
+        interno por ``_id`` — o mesmo que o mongomock faz num update (altera o
+        documento guardado no lugar) — e as chaves novas entram por ``insert_many``.
+        Equivalência com o caminho do pymongo: ``tests/events/test_store_fast_paths.py``.
+        """
+        target = self.db[collection]
+        collection_store = target._store
+        stored: dict[Any, dict[str, Any]] = collection_store._documents
+        fresh: list[dict[str, Any]] = []
+        # Trava de escrita do próprio mongomock: um leitor (aggregate) nunca vê
+        # ``count`` já somado e ``sum`` ainda não.
+        with collection_store._rwlock.writer():
+            for bucket, key, delta in items:
+                rollup_id = _rollup_id(bucket, key)
+                document = stored.get(rollup_id)
+                if document is None:
+                    fresh.append(
+                        {"_id": rollup_id, "bucket": bucket, "key": key, "count": delta.count, "sum": delta.total}
+                    )
+                else:
+                    document["count"] += delta.count
+                    document["sum"] += delta.total
+        if fresh:
+            target.insert_many(fresh, ordered=False)
 
     def rollup_totals(self, level: Level, window: Window) -> list[dict[str, Any]]:
         """Total por chave (tipo ou usuário) na janela: ``[{key, count, sum}]``."""
@@ -523,6 +681,13 @@ class EventStore:
         return deleted
 
     def count_events(self, event_filter: EventFilter) -> int:
+        if self.in_memory:
+            if event_filter == EventFilter():
+                # Sem filtro todo documento casa: o tamanho da coleção.
+                return len(self.db[EVENTS]._store._documents)
+            matched = self._scan_in_memory(event_filter, None, "timestamp", descending=False)
+            if matched is not None:
+                return len(matched)
         query = event_filter.to_mongo()
         return int(self._retrying("count_events", lambda: self.db[EVENTS].count_documents(query)))
 
@@ -541,6 +706,21 @@ class EventStore:
         Com ``after`` usa paginação por chave (custo independente da profundidade);
         sem ele, ``skip``/``limit`` clássico.
         """
+        if self.in_memory:
+            page = self._list_in_memory(event_filter, sort_field, descending, limit, skip, after)
+            if page is not None:
+                return page
+        return self._list_pymongo(event_filter, sort_field, descending, limit, skip, after)
+
+    def _list_pymongo(
+        self,
+        event_filter: EventFilter,
+        sort_field: SortField,
+        descending: bool,
+        limit: int,
+        skip: int,
+        after: KeysetPosition | None,
+    ) -> list[dict[str, Any]]:
         query = event_filter.to_mongo()
         if after is not None:
             op = "$lt" if descending else "$gt"
@@ -558,6 +738,110 @@ class EventStore:
             return list(self.db[EVENTS].find(query).sort(order).skip(skip).limit(limit))
 
         return self._retrying("list_events", op_list)
+
+    # --- listagem em memória -------------------------------------------------------
+    #
+    # O mongomock ordena com comparações BSON em Python puro e copia todos os
+    # documentos que casam antes de aplicar skip/limit: ~1–2 s por página com 20k
+    # eventos e ~1 min com 1M. Para o armazenamento em memória, a mesma consulta é
+    # feita direto sobre os documentos guardados: filtro em Python, as ``skip + limit``
+    # primeiras chaves ``(campo, _id)`` por ``heapq`` e cópia só da página. Só vale para
+    # documentos no formato que o próprio store grava (textos, números, datas, ObjectId);
+    # qualquer outra coisa devolve ``None`` e a consulta vai para o mongomock. A
+    # equivalência com o mongomock é verificada por propriedade em
+    # ``tests/events/test_store_list_in_memory.py``.
+
+    def _scan_in_memory(
+        self,
+        event_filter: EventFilter,
+        after: KeysetPosition | None,
+        sort_field: SortField,
+        *,
+        descending: bool,
+    ) -> list[tuple[Any, ObjectId, dict[str, Any]]] | None:
+        """``(valor de ordenação, _id, documento guardado)`` dos eventos que casam; ``None``: use o mongomock."""
+        helpers = _mongomock_helpers()
+        collection_store = self.db[EVENTS]._store
+        with collection_store._rwlock.reader():
+            # dict.values direto: iterar um OrderedDict busca cada chave de novo, e o hash
+            # de um ObjectId é Python puro (a ordem não importa; quem ordena somos nós).
+            stored = list(dict.values(collection_store._documents))
+        types = frozenset(event_filter.types)
+        user_id = event_filter.user_id
+        # O mongomock guarda datas sem fuso, em UTC e com milissegundos (como o BSON).
+        start, end = (
+            None if moment is None else helpers.patch_datetime_awareness_in_document(moment)
+            for moment in (event_filter.start, event_filter.end)
+        )
+        after_value = after_id = None
+        if after is not None:
+            after_value = helpers.patch_datetime_awareness_in_document(after.value)
+            after_id = after.event_id
+            if not _comparable(sort_field, after_value) or type(after_id) is not ObjectId:
+                return None
+        matched: list[tuple[Any, ObjectId, dict[str, Any]]] = []
+        append = matched.append
+        allowed = _SORT_TYPES[sort_field]
+        by_time = start is not None or end is not None
+        # Só os campos que a consulta usa precisam ter o tipo esperado; os demais não
+        # mudam o resultado. Um tipo inesperado (ex.: array) devolve a consulta ao mongomock.
+        for doc in stored:
+            value = doc.get(sort_field)
+            event_id = doc.get("_id")
+            if type(value) not in allowed or value != value or type(event_id) is not ObjectId:
+                return None
+            if types:
+                event_type = doc.get("type")
+                if type(event_type) is not str:
+                    return None
+                if event_type not in types:
+                    continue
+            if user_id is not None:
+                owner = doc.get("userId")
+                if type(owner) is not str:
+                    return None
+                if owner != user_id:
+                    continue
+            if by_time:
+                timestamp = doc.get("timestamp")
+                if type(timestamp) is not datetime:
+                    return None
+                if (start is not None and timestamp < start) or (end is not None and timestamp >= end):
+                    continue
+            if after is not None:
+                if descending:
+                    beyond = value < after_value or (value == after_value and event_id < after_id)
+                else:
+                    beyond = value > after_value or (value == after_value and event_id > after_id)
+                if not beyond:
+                    continue
+            append((value, event_id, doc))
+        return matched
+
+    def _list_in_memory(
+        self,
+        event_filter: EventFilter,
+        sort_field: SortField,
+        descending: bool,
+        limit: int,
+        skip: int,
+        after: KeysetPosition | None,
+    ) -> list[dict[str, Any]] | None:
+        matched = self._scan_in_memory(event_filter, after, sort_field, descending=descending)
+        if matched is None:
+            return None
+        key = operator.itemgetter(0, 1)
+        if limit > 0:
+            pick = heapq.nlargest if descending else heapq.nsmallest
+            ordered = pick(skip + limit, matched, key=key)[skip:]
+        else:  # limit 0 no pymongo: sem limite
+            ordered = sorted(matched, key=key, reverse=descending)[skip:]
+        # A mesma forma que o find() do mongomock devolve: uma cópia (com fuso UTC nas
+        # datas quando o cliente é tz_aware, como o nosso).
+        if self.db.codec_options.tz_aware:
+            aware = _mongomock_helpers().make_datetime_timezone_aware_in_document
+            return [aware(doc) for _, _, doc in ordered]
+        return [copy.deepcopy(doc) for _, _, doc in ordered]
 
     def events_after_seq(
         self,
@@ -580,6 +864,13 @@ class EventStore:
         return self._retrying("events_after_seq", op)
 
     def last_seq(self) -> int:
+        if self.in_memory:
+            with self._seq_lock:
+                self._seq = self._stored_seq() if self._seq is None else self._seq
+                return self._seq
+        return self._stored_seq()
+
+    def _stored_seq(self) -> int:
         counter = self._retrying("last_seq", lambda: self.db[COUNTERS].find_one({"_id": EVENTS}))
         return int(counter["seq"]) if counter else 0
 
@@ -620,10 +911,12 @@ class EventStore:
 
 
 def _flush_loop(store_ref: weakref.ref[EventStore], stop: threading.Event, interval: float) -> None:
-    while not stop.wait(interval):
+    wait = interval
+    while not stop.wait(wait):
         store = store_ref()
         if store is None:
             return
+        started = time.monotonic()
         try:
             store.flush_rollups()
         except StoreUnavailable:
@@ -631,6 +924,7 @@ def _flush_loop(store_ref: weakref.ref[EventStore], stop: threading.Event, inter
         except OperationFailure:
             logger.exception("gravação de rollups falhou")
         del store
+        wait = flush_wait(interval, time.monotonic() - started)
 
 
 @cache

@@ -99,7 +99,11 @@ def test_old_events_feed_only_the_coarse_rollups(store: EventStore) -> None:
     assert len(collection_docs(store, coarse_types.collection)) == 2
 
 
-def test_failed_flush_keeps_the_deltas_for_the_next_one(store: EventStore, monkeypatch: pytest.MonkeyPatch) -> None:
+def test_failed_flush_keeps_the_deltas_for_the_next_one(monkeypatch: pytest.MonkeyPatch) -> None:
+    # O caminho do pymongo (bulk_write), com o mongomock no lugar do servidor: o
+    # armazenamento em memória aplica os deltas sem rede e não tem falha transitória.
+    client: Any = mongomock.MongoClient(tz_aware=True)
+    store = EventStore(client, "flush_failure_test", in_memory=False, flush_seconds=0)
     store.insert_event(make_doc())  # type: ignore[arg-type]
 
     def down(self: Any, *args: Any, **kwargs: Any) -> Any:
