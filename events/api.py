@@ -332,7 +332,9 @@ class EventSummaryApi(APIView):
         now = datetime.now(UTC)
         window = _window(params, now=now)
         summary = summary_cached(cache_key_parts=_cache_key(params), window=window, top=params["top"], now=now)
-        return Response(SummaryOutputSerializer(summary).data)
+        # O seletor já devolve a forma pública (conferida contra o esquema pelos testes
+        # do Schemathesis); reserializar custava ~0,26 ms num acerto de cache de ~1,6 ms.
+        return Response(summary)
 
 
 def _cache_key(params: dict[str, Any]) -> tuple[str, ...]:
