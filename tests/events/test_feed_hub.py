@@ -156,3 +156,25 @@ async def test_layer_failure_closes_sockets_1013_and_the_hub_rejoins_after_the_b
     assert refused_close["code"] == 1013
     assert (await ws.receive(again))["event"]["id"] == event_id
     assert hub.running is True
+
+
+async def test_each_delivery_checks_the_credential_expiry_before_sending() -> None:
+    from events.consumers import EventFeedConsumer
+    from events.realtime import Principal
+
+    sent: list[dict[str, Any]] = []
+
+    async def capture(message: dict[str, Any]) -> None:
+        sent.append(message)
+
+    consumer = EventFeedConsumer()
+    consumer.base_send = capture
+    consumer.principal = Principal("jwt", 1, "ana", expires_at=1.0)
+    consumer.deadline = 1.0  # já passou; o vigia ainda não acordou
+
+    await consumer._deliver('{"type": "new_event", "event": {"id": "e1"}, "cursor": 1}')
+
+    assert [m["type"] for m in sent] == ["websocket.send", "websocket.close"]
+    assert json.loads(sent[0]["text"])["code"] == "credential_expired"
+    assert sent[1]["code"] == 4401
+    assert consumer.closed is True
