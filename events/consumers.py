@@ -281,21 +281,17 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         """Manda um ``new_event`` já serializado pelo hub, ou atende um aviso do hub."""
         if self.closed:
             return
-        if mail is Signal.SLOW:
-            await self._close_try_again(
-                "slow_consumer", _("Conexão lenta demais para o feed; reconecte e retome pelo cursor.")
-            )
-            return
-        if mail is Signal.UNAVAILABLE:
-            await self._close_try_again(
-                "feed_unavailable", _("Feed ao vivo indisponível no momento; reconecte em instantes.")
-            )
+        if isinstance(mail, Signal):
+            if mail is Signal.SLOW:
+                detail = _("Conexão lenta demais para o feed; reconecte e retome pelo cursor.")
+            else:
+                detail = _("Feed ao vivo indisponível no momento; reconecte em instantes.")
+            await self._close_try_again(mail.value, detail)
             return
         # A credencial vale por entrega: uma comparação de tempo, sem E/S.
         if self.deadline is not None and time.time() >= self.deadline:
             await self._deny("credential_expired", _("Credencial expirada; autentique-se de novo."))
             return
-        assert isinstance(mail, str)
         try:
             await self.send(text_data=mail)
         except OSError:

@@ -11,7 +11,6 @@ from django.test import override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import User
-from events import hub as hub_module
 from events.domain import EventPayload
 from events.hub import get_hub
 from events.services import EVENTS_GROUP, event_broadcast, event_ingest
@@ -46,7 +45,8 @@ async def test_one_group_member_per_process_and_one_serialization_for_all_socket
             serialized.append(text)
         return text
 
-    monkeypatch.setattr(hub_module.json, "dumps", counting_dumps)
+    # O json.dumps que o hub chama (o módulo json é um só: conta só os "new_event").
+    monkeypatch.setattr(json, "dumps", counting_dumps)
 
     event_id = await ws.ingest(asgi_client, sign)
     frames = [await sock.receive_from(timeout=ws.WAIT) for sock in sockets]
