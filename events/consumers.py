@@ -63,6 +63,7 @@ CLOSE_UNAUTHENTICATED = 4401
 # Camada de canais (Redis) fora do ar: 1013 "Try Again Later" (RFC 6455). O painel
 # reconecta com backoff e recupera o que perdeu pela retomada com cursor.
 CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_INTERNAL_ERROR = 1011
 _LAYER_ERRORS = (RedisError, OSError)
 # Nenhuma camada com esse nome: o Channels não cria um canal por socket (quem lê o
 # grupo é o hub do processo, ``events/hub.py``).
@@ -272,10 +273,17 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
 
     async def _send_live(self) -> None:
         """Esvazia a caixa de saída até o socket fechar."""
-        while not self.closed:
-            mail = await self.mailbox.get()
-            async with self.live_lock:
-                await self._deliver(mail)
+        try:
+            while not self.closed:
+                mail = await self.mailbox.get()
+                async with self.live_lock:
+                    await self._deliver(mail)
+        except Exception:
+            # Erro inesperado do servidor ASGI: sem esta tarefa o socket ficaria mudo.
+            logger.exception("envio ao vivo do feed falhou; socket fechado")
+            self._leave_hub()
+            with contextlib.suppress(Exception):
+                await self.close(code=CLOSE_INTERNAL_ERROR)
 
     async def _deliver(self, mail: Mail) -> None:
         """Manda um ``new_event`` já serializado pelo hub, ou atende um aviso do hub."""

@@ -178,3 +178,25 @@ async def test_each_delivery_checks_the_credential_expiry_before_sending() -> No
     assert json.loads(sent[0]["text"])["code"] == "credential_expired"
     assert sent[1]["code"] == 4401
     assert consumer.closed is True
+
+
+async def test_unexpected_send_error_closes_the_socket_instead_of_leaving_it_mute() -> None:
+    from events.consumers import EventFeedConsumer
+    from events.realtime import Principal
+
+    closes: list[dict[str, Any]] = []
+
+    async def broken(message: dict[str, Any]) -> None:
+        if message["type"] == "websocket.send":
+            raise RuntimeError("estado inesperado do servidor ASGI")
+        closes.append(message)
+
+    consumer = EventFeedConsumer()
+    consumer.base_send = broken
+    consumer.principal = Principal("jwt", 1, "ana", None)
+    consumer.mailbox.put_nowait('{"type": "new_event", "event": {"id": "e1"}, "cursor": 1}')
+
+    await consumer._send_live()
+
+    assert closes == [{"type": "websocket.close", "code": 1011}]
+    assert consumer.closed is True
