@@ -149,16 +149,22 @@ class FeedHub:
     # --- leitura do grupo e repasse ----------------------------------------------------
 
     async def _read(self, channel: str) -> None:
-        try:
-            while True:
+        while True:
+            try:
                 message = await self.layer.receive(channel)
-                if message.get("type") == "event.new":
-                    self.dispatch(message)
-        except asyncio.CancelledError:
-            raise
-        except Exception:
-            logger.warning("hub do feed perdeu a camada de canais; sockets fechados com 1013", exc_info=True)
-            await self._fail()
+            except asyncio.CancelledError:
+                raise
+            except Exception:
+                logger.warning("hub do feed perdeu a camada de canais; sockets fechados com 1013", exc_info=True)
+                await self._fail()
+                return
+            if message.get("type") != "event.new":
+                continue
+            try:
+                self.dispatch(message)
+            except Exception:
+                # Uma mensagem fora do formato não derruba o feed de todos.
+                logger.exception("event.new fora do formato descartado pelo hub do feed")
 
     async def _fail(self) -> None:
         """Leitura falhou: avisa todos os sockets, volta ao estado parado e espera antes de retomar."""

@@ -200,3 +200,15 @@ async def test_unexpected_send_error_closes_the_socket_instead_of_leaving_it_mut
 
     assert closes == [{"type": "websocket.close", "code": 1011}]
     assert consumer.closed is True
+
+
+async def test_a_malformed_group_message_is_dropped_without_closing_the_feed(
+    connect: ws.Connect, user: User, asgi_client, sign
+) -> None:
+    live, _ = await ws.authenticated(connect, user)
+
+    await get_channel_layer().group_send(EVENTS_GROUP, {"type": "event.new", "event": {"no-id": True}})
+    event_id = await ws.ingest(asgi_client, sign)
+
+    assert (await ws.receive(live))["event"]["id"] == event_id
+    assert get_hub().running is True
