@@ -66,4 +66,6 @@ HEALTHCHECK --interval=15s --timeout=5s --start-period=40s --retries=3 \
 ENTRYPOINT ["/app/docker/entrypoint.sh"]
 # uvicorn foi escolhido por medição contra daphne e gunicorn+UvicornWorker (bench/servers.py).
 # O log de acesso é o nosso (JSON, uma linha por requisição); o lifespan não é usado.
-CMD ["sh", "-c", "exec uvicorn trader_monitor.asgi:application --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --lifespan off --no-access-log --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-127.0.0.1}\" --ws-max-size 65536 --timeout-graceful-shutdown 10"]
+# Sem permessage-deflate: os quadros do feed são pequenos (~300 B) e comprimir cada um por
+# socket custava ~15% do CPU do fan-out (bench/OTIMIZACOES.md, seção do hub do feed).
+CMD ["sh", "-c", "exec uvicorn trader_monitor.asgi:application --host 0.0.0.0 --port ${PORT:-8000} --workers ${WEB_CONCURRENCY:-2} --lifespan off --no-access-log --proxy-headers --forwarded-allow-ips \"${FORWARDED_ALLOW_IPS:-127.0.0.1}\" --ws-max-size 65536 --ws-per-message-deflate false --timeout-graceful-shutdown 10"]

@@ -15,6 +15,7 @@ from __future__ import annotations
 
 import argparse
 import asyncio
+import dataclasses
 import json
 import statistics
 import subprocess
@@ -138,11 +139,20 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=100)
     parser.add_argument("--rate", type=float, default=20.0, help="eventos por segundo")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument(
+        "--ws-deflate", choices=["on", "off"], help="força o permessage-deflate do uvicorn (padrão: o da configuração)"
+    )
     args = parser.parse_args()
-    with running_server(CONFIGS[args.server], username="bench") as (server, user_id):
+    config = CONFIGS[args.server]
+    if args.ws_deflate is not None:
+        config = dataclasses.replace(config, ws_deflate=args.ws_deflate == "on")
+    with running_server(config, username="bench") as (server, user_id):
         assert user_id is not None
         result = asyncio.run(run(server, user_id, sockets=args.sockets, rate=args.rate, seconds=args.seconds))
-    print(f"# fan-out: servidor {args.server}, {args.sockets} sockets, {args.rate:g} ev/s por {args.seconds:g} s")
+    print(
+        f"# fan-out: servidor {args.server} (deflate {'on' if config.ws_deflate else 'off'}), "
+        f"{args.sockets} sockets, {args.rate:g} ev/s por {args.seconds:g} s"
+    )
     for key, value in result.items():
         print(f"{key:>22}: {value:.4g}" if isinstance(value, float) else f"{key:>22}: {value}")
 

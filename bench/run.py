@@ -409,12 +409,17 @@ def limits(
             "de crescer. O que sobra é o `$group`/`$sort` do mongomock em Python (comparações BSON)."
         )
     if results.fanout:
+        worst = max(results.fanout, key=lambda row: (row["sockets"] * row["rate"], row["sockets"]))
         out.append(
-            "- **S4** — cada evento vira uma mensagem por socket na camada de canais (no Redis, uma por canal; "
-            "em memória, uma cópia profunda por canal) e um `json.dumps` + um quadro WebSocket comprimido "
-            "(permessage-deflate) por socket. A 100 sockets × 100 ev/s são 10 mil entregas/s: servidor (~100 µs "
-            "de CPU por entrega), Redis e o cliente de medição (um processo Python) saturam os 2 núcleos, e a fila "
-            "aparece no p99."
+            "- **S4** — cada worker tem um único canal no grupo do feed (hub por processo, `events/hub.py`): um "
+            "evento vira uma mensagem por worker na camada de canais e um `json.dumps`; por socket sobram o "
+            "filtro, o dedupe por id, a fila de saída e o envio do quadro WebSocket (sem permessage-deflate). "
+            f"No ponto mais carregado ({worst['sockets']} sockets × {worst['rate']:g} ev/s) o servidor gastou "
+            f"{fmt(worst['server_cpu_us_per_delivery'], 0)} µs de CPU por entrega "
+            f"({fmt(worst['server_cpu_percent'], 0)}% de um núcleo, somando os workers, com a ingestão junto) e o "
+            "cliente de medição — um único processo Python que abre os sockets, posta os eventos e decodifica "
+            f"cada quadro — {fmt(worst['client_cpu_percent'], 0)}%; os dois, o Redis e a carga alheia dividem "
+            "os 2 núcleos."
         )
     return out
 

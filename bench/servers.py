@@ -141,6 +141,9 @@ class ServerConfig:
     workers: int
     # Módulo ASGI servido: o produto, ou as linhas de base do ``bench/run.py``.
     app: str = APP
+    # permessage-deflate nos WebSockets do uvicorn: desligado como no Dockerfile (produção);
+    # ``bench.fanout --ws-deflate on`` mede o padrão do uvicorn (ligado).
+    ws_deflate: bool = False
 
     def command(self, port: int) -> list[str]:
         bind = ["--host", "127.0.0.1", "--port", str(port)]
@@ -173,6 +176,8 @@ class ServerConfig:
         ]
         if self.workers > 1:
             cmd += ["--workers", str(self.workers)]
+        if not self.ws_deflate:
+            cmd += ["--ws-per-message-deflate", "false"]
         return cmd
 
 

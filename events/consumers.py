@@ -11,7 +11,10 @@ fechado com o código 4401. O socket também fecha (4401) quando a credencial
 expira (``exp`` do JWT; expiração da sessão) ou é revogada (logout, usuário
 desativado — conferido a cada ``WS_RECHECK_SECONDS``).
 
-A lógica do protocolo (mensagens, filtro, retomada) está em ``events/realtime.py``.
+A lógica do protocolo (mensagens, filtro, retomada) está em ``events/realtime.py``;
+o repasse dos eventos ao vivo, no hub do processo (``events/hub.py``): o socket não
+tem canal próprio na camada de canais — o hub põe o texto pronto na caixa de saída
+do socket e a tarefa de envio do socket o manda.
 """
 
 from __future__ import annotations
@@ -31,6 +34,7 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
+from events.hub import FeedHub, Mail, Signal, get_hub
 from events.realtime import (
     AuthMessage,
     CredentialRejected,
@@ -49,7 +53,6 @@ from events.realtime import (
     principal_still_valid,
     store_call,
 )
-from events.services import EVENTS_GROUP
 from events.store import StoreUnavailable
 from trader_monitor import metrics
 
@@ -60,17 +63,31 @@ CLOSE_UNAUTHENTICATED = 4401
 # Camada de canais (Redis) fora do ar: 1013 "Try Again Later" (RFC 6455). O painel
 # reconecta com backoff e recupera o que perdeu pela retomada com cursor.
 CLOSE_TRY_AGAIN_LATER = 1013
+CLOSE_INTERNAL_ERROR = 1011
 _LAYER_ERRORS = (RedisError, OSError)
+# Nenhuma camada com esse nome: o Channels não cria um canal por socket (quem lê o
+# grupo é o hub do processo, ``events/hub.py``).
+_NO_LAYER = "events.hub:sem-canal-por-socket"
 
 
 class EventFeedConsumer(AsyncWebsocketConsumer):
     """Um socket do feed: autentica, filtra, retoma pelo cursor e repassa ``new_event``."""
+
+    channel_layer_alias = _NO_LAYER
 
     def __init__(self, *args: Any, **kwargs: Any) -> None:
         super().__init__(*args, **kwargs)
         self.principal: Principal | None = None
         self.subscription = Subscription()
         self.delivered = DeliveredIds()
+        # Caixa de saída preenchida pelo hub (texto ``new_event`` pronto ou um aviso).
+        self.mailbox: asyncio.Queue[Mail] = asyncio.Queue(maxsize=settings.WS_MAILBOX_SIZE)
+        self.hub: FeedHub | None = None
+        self.sender: asyncio.Task[None] | None = None
+        # Segura o envio ao vivo enquanto o hello e a retomada saem: a retomada vem
+        # inteira antes de qualquer evento ao vivo (senão o cursor do cliente pularia
+        # eventos ainda não reenviados).
+        self.live_lock = asyncio.Lock()
         self.closed = False
         self.counted = False
         # Cursor da URL (``?cursor=N``) guardado até o "auth" de quem entra por JWT.
@@ -121,16 +138,18 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
     async def disconnect(self, code: int) -> None:
         self.closed = True
         await self._release()
-        if self.principal is not None:
-            try:
-                await self.channel_layer.group_discard(EVENTS_GROUP, self.channel_name)
-            except _LAYER_ERRORS:
-                # A inscrição expira sozinha na camada (group_expiry).
-                logger.warning("não foi possível sair do grupo do feed", exc_info=True)
 
     async def _release(self) -> None:
-        """Para o vigia e desconta o socket da métrica (idempotente; com ``closed`` já marcado)."""
-        if self.watchdog is not None and self.watchdog is not asyncio.current_task():
+        """Sai do hub, para o envio e o vigia e desconta a métrica (idempotente; com ``closed`` já marcado)."""
+        current = asyncio.current_task()
+        if self.hub is not None:
+            hub, self.hub = self.hub, None
+            await hub.unregister(self)
+        if self.sender is not None and self.sender is not current:
+            self.sender.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self.sender
+        if self.watchdog is not None and self.watchdog is not current:
             self.watchdog.cancel()
             # No Python 3.11 o wait_for engole o cancelamento se a espera interna terminar ao
             # mesmo tempo (gh-86296); acordado, o vigia vê ``closed`` e sai sozinho.
@@ -140,14 +159,6 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         if self.counted:
             metrics.WS_CONNECTIONS.dec()
             self.counted = False
-
-    async def dispatch(self, message: dict[str, Any]) -> None:
-        # O dispatch padrão fecha conexões antigas do banco (um salto de thread) a
-        # cada mensagem; o repasse de eventos não usa o banco e é o caminho quente.
-        if message["type"] == "event.new":
-            await self.event_new(message)
-            return
-        await super().dispatch(message)
 
     # --- mensagens do cliente ---------------------------------------------------
 
@@ -194,35 +205,43 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         await self._start(principal, cursor)
 
     async def _start(self, principal: Principal, cursor: int | None) -> None:
-        """Autenticado: entra no grupo, manda ``hello`` e, com cursor, os eventos perdidos.
+        """Autenticado: entra no hub, manda ``hello`` e, com cursor, os eventos perdidos.
 
-        Entrar no grupo ANTES de ler o armazenamento fecha a janela da corrida: um
-        evento gravado depois da leitura chega pelo grupo; um gravado antes vem da
-        leitura (e, se vier pelos dois, o dedupe por id descarta a cópia). As
-        mensagens do grupo esperam na fila do canal enquanto a retomada roda.
+        Entrar no hub (e o hub no grupo) ANTES de ler o armazenamento fecha a janela
+        da corrida: um evento gravado depois da leitura chega pelo hub; um gravado
+        antes vem da leitura (e, se vier pelos dois, o dedupe por id descarta a
+        cópia). Os eventos ao vivo esperam na caixa de saída enquanto a retomada roda.
         """
         self.principal = principal
         self.deadline = principal.expires_at
         self.next_recheck = time.time() + settings.WS_RECHECK_SECONDS
         self.rearm.set()
-        await self.channel_layer.group_add(EVENTS_GROUP, self.channel_name)
-        try:
-            head: int | None = await store_call(feed_head)
-        except StoreUnavailable:
-            head = None
-        await self._send_json(
-            {
-                "type": "hello",
-                "cursor": head,
-                "user": principal.username,
-                "auth": principal.kind,
-                "expiresAt": _iso(principal.expires_at),
-            }
-        )
-        if cursor is not None:
-            await self._replay(cursor)
+        async with self.live_lock:
+            hub = get_hub()
+            await hub.register(self)
+            self.hub = hub
+            self.sender = asyncio.create_task(self._send_live())
+            try:
+                head: int | None = await store_call(feed_head)
+            except StoreUnavailable:
+                head = None
+            await self._send_json(
+                {
+                    "type": "hello",
+                    "cursor": head,
+                    "user": principal.username,
+                    "auth": principal.kind,
+                    "expiresAt": _iso(principal.expires_at),
+                }
+            )
+            if cursor is not None:
+                await self._replay_locked(cursor)
 
     async def _replay(self, cursor: int) -> None:
+        async with self.live_lock:
+            await self._replay_locked(cursor)
+
+    async def _replay_locked(self, cursor: int) -> None:
         try:
             replay = await store_call(feed_replay, cursor=cursor, subscription=self.subscription)
         except StoreUnavailable:
@@ -250,20 +269,55 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
             await self._send_json({"type": "new_event", "event": event, "cursor": seq})
         await self._send_json({"type": "resumed", "cursor": last, "replayed": replayed})
 
-    # --- mensagens da camada de canais ----------------------------------------------
+    # --- eventos ao vivo (caixa de saída preenchida pelo hub) ------------------------
 
-    async def event_new(self, message: dict[str, Any]) -> None:
-        """``group_send("events", {"type": "event.new", …})`` de ``services.event_broadcast``."""
-        if self.closed or self.principal is None:
+    async def _send_live(self) -> None:
+        """Esvazia a caixa de saída até o socket fechar."""
+        try:
+            while not self.closed:
+                mail = await self.mailbox.get()
+                async with self.live_lock:
+                    await self._deliver(mail)
+        except Exception:
+            # Erro inesperado do servidor ASGI: sem esta tarefa o socket ficaria mudo.
+            logger.exception("envio ao vivo do feed falhou; socket fechado")
+            self._leave_hub()
+            with contextlib.suppress(Exception):
+                await self.close(code=CLOSE_INTERNAL_ERROR)
+
+    async def _deliver(self, mail: Mail) -> None:
+        """Manda um ``new_event`` já serializado pelo hub, ou atende um aviso do hub."""
+        if self.closed:
             return
+        if isinstance(mail, Signal):
+            if mail is Signal.SLOW:
+                detail = _("Conexão lenta demais para o feed; reconecte e retome pelo cursor.")
+            else:
+                detail = _("Feed ao vivo indisponível no momento; reconecte em instantes.")
+            await self._close_try_again(mail.value, detail)
+            return
+        # A credencial vale por entrega: uma comparação de tempo, sem E/S.
         if self.deadline is not None and time.time() >= self.deadline:
             await self._deny("credential_expired", _("Credencial expirada; autentique-se de novo."))
             return
-        event = message["event"]
-        if event["id"] in self.delivered or not self.subscription.matches(event):
-            return
-        self.delivered.add(event["id"])
-        await self._send_json({"type": "new_event", "event": event, "cursor": message["cursor"]})
+        try:
+            await self.send(text_data=mail)
+        except OSError:
+            # Cliente já foi embora (ver _send_json).
+            self.closed = True
+
+    def _leave_hub(self) -> None:
+        """Marca o socket como fechado e o tira do repasse já (o hub para no ``disconnect``)."""
+        self.closed = True
+        if self.hub is not None:
+            self.hub.sockets.pop(self, None)
+
+    async def _close_try_again(self, code: str, detail: str) -> None:
+        """Explica e fecha com 1013: o cliente reconecta e retoma pelo cursor."""
+        await self._error(code, detail)
+        self._leave_hub()
+        with contextlib.suppress(OSError):
+            await self.close(code=CLOSE_TRY_AGAIN_LATER, reason=code)
 
     # --- vigia: prazos e revalidação --------------------------------------------------
 
@@ -293,10 +347,8 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
     async def _recheck(self, principal: Principal) -> None:
         try:
             valid = await principal_still_valid(principal)
-            # Renova a inscrição: grupos expiram na camada de canais (group_expiry).
-            await self.channel_layer.group_add(EVENTS_GROUP, self.channel_name)
         except Exception:
-            # Banco/Redis fora do ar não derruba quem já está autenticado; tenta no próximo ciclo.
+            # Banco fora do ar não derruba quem já está autenticado; tenta no próximo ciclo.
             logger.warning("revalidação do socket adiada", exc_info=True)
             return
         if not valid:
@@ -332,7 +384,7 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         if self.closed:
             return
         await self._error(code, detail)
-        self.closed = True
+        self._leave_hub()
         # Se o cliente já saiu, o fechamento também falha com OSError: nada a fazer.
         with contextlib.suppress(OSError):
             await self.close(code=CLOSE_UNAUTHENTICATED, reason=code)

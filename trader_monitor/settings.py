@@ -318,9 +318,13 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
 # --- Tempo real: WebSocket /ws/events/ (events/consumers.py) ------------------
 # Prazo para a 1ª mensagem {"type": "auth", "token": …} quando não há sessão.
 WS_AUTH_TIMEOUT_SECONDS: float = env.float("WS_AUTH_TIMEOUT_SECONDS", default=5.0)
-# A cada intervalo o socket reconfere a credencial (logout, usuário desativado) e
-# renova a inscrição no grupo (grupos expiram na camada de canais).
+# A cada intervalo o socket reconfere a credencial (logout, usuário desativado) e o
+# hub do processo renova a inscrição no grupo (grupos expiram na camada de canais).
 WS_RECHECK_SECONDS: float = env.float("WS_RECHECK_SECONDS", default=60.0)
+# Caixa de saída de cada socket (eventos ao vivo ainda não enviados, events/hub.py).
+# Cheia = cliente lento: o socket fecha com 1013 (slow_consumer) e o cliente retoma
+# pelo cursor. 1000 eventos ≈ 10 s de atraso a 100 eventos/s.
+WS_MAILBOX_SIZE: int = env.int("WS_MAILBOX_SIZE", default=1000)
 # Retomada: no máximo tantos eventos reenviados; além disso, resync_required.
 WS_REPLAY_LIMIT: int = env.int("WS_REPLAY_LIMIT", default=500)
 # Cursor mais atrasado que isso nem é consultado (a varredura seria cara): resync_required.

@@ -169,6 +169,6 @@ async def test_send_to_a_socket_the_client_already_closed_stops_quietly() -> Non
     consumer.base_send = gone
     consumer.principal = Principal("jwt", 1, "ana", None)
 
-    await consumer.event_new({"type": "event.new", "event": {"id": "e1", "type": "login"}, "cursor": 1})
+    await consumer._deliver('{"type": "new_event", "event": {"id": "e1"}, "cursor": 1}')
 
     assert consumer.closed is True

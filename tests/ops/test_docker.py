@@ -90,6 +90,8 @@ def test_prod_stage_runs_uvicorn_with_healthcheck_and_entrypoint() -> None:
     assert "--workers ${WEB_CONCURRENCY:-2}" in command
     assert "--port ${PORT:-8000}" in command
     assert "--proxy-headers" in command
+    # Medido no fan-out do feed (bench/OTIMIZACOES.md): comprimir cada quadro pequeno custa CPU.
+    assert "--ws-per-message-deflate false" in command
     env = " ".join(values(prod, "ENV"))
     assert "PROMETHEUS_MULTIPROC_DIR=/tmp/prometheus" in env
     assert "DJANGO_DEBUG=false" in env
