@@ -4,6 +4,7 @@ from __future__ import annotations
 
 import json
 import os
+import time
 from collections.abc import AsyncIterator, Callable, Iterator
 from datetime import UTC, datetime
 from typing import Any
@@ -13,6 +14,7 @@ import pytest
 from channels.layers import channel_layers
 from django.conf import settings
 from django.core.cache import cache
+from django_ratelimit import core as ratelimit_core
 from standardwebhooks.webhooks import Webhook
 
 from events.store import EventStore, get_store
@@ -49,6 +51,31 @@ def store() -> Iterator[EventStore]:
     # Testes que fixam o relógio do singleton não podem vazá-lo para os seguintes.
     instance.now = clock
     instance.drop_all()
+
+
+class RatelimitClock:
+    """Relógio parado do django-ratelimit; ``shift`` avança (ex.: para a janela seguinte).
+
+    As janelas do django-ratelimit são fixas: com o relógio de verdade, pedidos de um
+    teste que cruzam a virada da janela caem em contadores diferentes e o teste
+    falharia por acaso (visto uma vez numa rodada do ``make test``).
+    """
+
+    def __init__(self) -> None:
+        self.now = time.time()
+
+    def time(self) -> float:
+        return self.now
+
+    def shift(self, seconds: float) -> None:
+        self.now += seconds
+
+
+@pytest.fixture(autouse=True)
+def ratelimit_clock(monkeypatch: pytest.MonkeyPatch) -> RatelimitClock:
+    clock = RatelimitClock()
+    monkeypatch.setattr(ratelimit_core, "time", clock)
+    return clock
 
 
 Signer = Callable[..., dict[str, str]]
