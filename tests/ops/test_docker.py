@@ -15,9 +15,10 @@ import sys
 from pathlib import Path
 from typing import Any
 
-import pytest
 import yaml
 from dockerfile_parse import DockerfileParser
+
+from tests.conftest import require_service
 
 ROOT = Path(__file__).resolve().parents[2]
 BIN = Path(sys.executable).parent
@@ -184,8 +185,8 @@ def _compose_client() -> list[str] | None:
 
 def test_compose_client_accepts_the_file(tmp_path: Path) -> None:
     client = _compose_client()
-    if client is None:
-        pytest.skip("nenhum cliente docker compose instalado (apt-get install docker-compose)")
+    require_service(client is not None, "nenhum cliente docker compose instalado (apt-get install docker-compose)")
+    assert client is not None
     shutil.copy(ROOT / "docker-compose.yml", tmp_path)
     (tmp_path / ".env.example").write_text((ROOT / ".env.example").read_text())
     (tmp_path / ".env").write_text(render((ROOT / ".env.example").read_text()))
