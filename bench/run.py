@@ -375,9 +375,12 @@ def limits(
             f"- **S1 ÷ B1** — CPU por pedido: S1 {fmt(s1.cpu, 3)} ms × B1 {fmt(b1.cpu, 3)} ms. O B1 só lê o corpo e "
             "faz `json.loads`; o S1 ainda confere a assinatura (HMAC), valida com pydantic, grava no mongomock "
             "(`insert_one` copia e codifica o documento em BSON, em Python), acumula os rollups, difunde "
-            "(`group_send`), conta métricas e escreve o log de acesso em JSON. No perfil (py-spy) o servidor ASGI "
-            "fica com ~20% do CPU do S1, o log de acesso ~10%, a gravação no mongomock ~10–15%. Com 2 núcleos e o "
-            "`wrk` na mesma máquina, o B1 também disputa CPU com o gerador — a razão de vazão oscila mais que a de CPU."
+            "(`group_send`), conta métricas e escreve o log de acesso em JSON. Medido à parte (29/11, mesmo servidor, "
+            "`LOG_LEVEL=WARNING` × `INFO`, 2 rodadas alternadas): a linha de log de acesso em JSON custa ~55–60 µs "
+            "por pedido (~17% do S1); `process_delivery` sozinho (assinatura, validação, gravação, rollups) custa "
+            "~97 µs (`python -m bench.ingest_cpu`). Com 2 núcleos e o `wrk` na mesma máquina, o B1 também disputa "
+            "CPU com o gerador — a razão de vazão oscila mais que a de CPU, e muda com o processador (0,128 numa "
+            "rodada anterior em Intel Xeon; a razão de CPU acompanha)."
         )
     if s1 and b2:
         out.append(
@@ -391,8 +394,11 @@ def limits(
         out.append(
             f"- **S1 produção ÷ B1 2 workers** — {fmt(s1p.cpu, 3)} ms de CPU por pedido (somando os workers): "
             "com `REDIS_URL` o processamento vai para uma thread (`asyncio.to_thread`, porque o limite por IP e um "
-            "MongoDB de verdade fazem E/S bloqueante) e o `group_send` passa pelo Redis. Os 2 workers, o Redis e o "
-            "`wrk` dividem 2 núcleos."
+            "MongoDB de verdade fazem E/S bloqueante) e o `group_send` passa pelo Redis: no `channels_redis.core` "
+            "são duas idas ao Redis mesmo com o grupo vazio, ~180–205 µs de CPU no cliente redis-py assíncrono "
+            "(`python -m bench.group_send_cost`) — a maior parte da diferença para o S1 de 1 processo. A camada "
+            "`pubsub` custaria ~90 µs, mas perde mensagens em silêncio quando a conexão cai e volta (o feed "
+            "deixaria de ser sem lacunas): não adotada. Os 2 workers, o Redis e o `wrk` dividem 2 núcleos."
         )
     if listing:
         out.append(
