@@ -2,6 +2,7 @@
 
 from __future__ import annotations
 
+import asyncio
 import json
 from typing import Any
 
@@ -11,9 +12,11 @@ from django.test import override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import User
+from events import consumers
 from events.domain import EventPayload
 from events.hub import get_hub
 from events.services import EVENTS_GROUP, event_broadcast, event_ingest
+from events.store import get_store
 from tests.events import ws_support as ws
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -212,3 +215,36 @@ async def test_a_malformed_group_message_is_dropped_without_closing_the_feed(
 
     assert (await ws.receive(live))["event"]["id"] == event_id
     assert get_hub().running is True
+
+
+async def test_live_events_that_arrive_during_the_replay_wait_until_it_is_sent(
+    connect: ws.Connect, user: User, asgi_client, sign, monkeypatch
+) -> None:
+    await ws.ingest(asgi_client, sign)
+    cursor = get_store().last_seq()
+    missed = _stored_events(2)
+    (live_event, live_seq), *_ = _stored_events(1)
+    real_store_call = consumers.store_call
+
+    async def replay_with_a_live_event_in_the_middle(fn: Any, *args: Any, **kwargs: Any) -> Any:
+        result = await real_store_call(fn, *args, **kwargs)
+        if fn is consumers.feed_replay:
+            # Um evento ao vivo chega enquanto a retomada ainda não foi enviada; a tarefa
+            # de envio do socket tem todas as chances de rodar antes da retomada seguir.
+            get_hub().dispatch({"type": "event.new", "event": live_event, "cursor": live_seq})
+            for _ in range(50):
+                await asyncio.sleep(0)
+        return result
+
+    monkeypatch.setattr(consumers, "store_call", replay_with_a_live_event_in_the_middle)
+    sock, _ = await ws.authenticated(connect, user, cursor=cursor)
+    messages = [await ws.receive(sock) for _ in range(4)]
+
+    assert [(m["type"], m.get("cursor")) for m in messages] == [
+        ("new_event", missed[0][1]),
+        ("new_event", missed[1][1]),
+        ("resumed", live_seq),
+        ("new_event", live_seq),
+    ]
+    assert messages[2]["replayed"] == 2
+    assert messages[3]["event"]["id"] == live_event["id"]
