@@ -12,7 +12,7 @@ from django.test import override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import User
-from events import consumers
+from events import realtime
 from events.domain import EventPayload
 from events.hub import get_hub
 from events.services import EVENTS_GROUP, event_broadcast, event_ingest
@@ -224,11 +224,10 @@ async def test_live_events_that_arrive_during_the_replay_wait_until_it_is_sent(
     cursor = get_store().last_seq()
     missed = _stored_events(2)
     (live_event, live_seq), *_ = _stored_events(1)
-    real_store_call = consumers.store_call
 
     async def replay_with_a_live_event_in_the_middle(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        result = await real_store_call(fn, *args, **kwargs)
-        if fn is consumers.feed_replay:
+        result = await realtime.store_call(fn, *args, **kwargs)
+        if fn is realtime.feed_replay:
             # Um evento ao vivo chega enquanto a retomada ainda não foi enviada; a tarefa
             # de envio do socket tem todas as chances de rodar antes da retomada seguir.
             get_hub().dispatch({"type": "event.new", "event": live_event, "cursor": live_seq})
@@ -236,7 +235,7 @@ async def test_live_events_that_arrive_during_the_replay_wait_until_it_is_sent(
                 await asyncio.sleep(0)
         return result
 
-    monkeypatch.setattr(consumers, "store_call", replay_with_a_live_event_in_the_middle)
+    monkeypatch.setattr("events.consumers.store_call", replay_with_a_live_event_in_the_middle)
     sock, _ = await ws.authenticated(connect, user, cursor=cursor)
     messages = [await ws.receive(sock) for _ in range(4)]
 
