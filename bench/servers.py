@@ -225,17 +225,22 @@ def running_server(
         wait_ready(server, workdir)
         yield server, user_id
     finally:
-        with contextlib.suppress(ProcessLookupError):
-            os.killpg(process.pid, signal.SIGTERM)
-        try:
-            process.wait(timeout=15)
-        except subprocess.TimeoutExpired:
-            os.killpg(process.pid, signal.SIGKILL)
-            process.wait()
+        stop_process_group(process)
         log.close()
         if prefix:
             clean_redis(prefix)
         shutil.rmtree(workdir, ignore_errors=True)
+
+
+def stop_process_group(process: subprocess.Popen[bytes]) -> None:
+    """Encerra o servidor e seus workers (SIGTERM; SIGKILL se não sair em 15 s)."""
+    with contextlib.suppress(ProcessLookupError):
+        os.killpg(process.pid, signal.SIGTERM)
+    try:
+        process.wait(timeout=15)
+    except subprocess.TimeoutExpired:
+        os.killpg(process.pid, signal.SIGKILL)
+        process.wait()
 
 
 def wait_ready(server: RunningServer, workdir: Path, timeout: float = 60.0) -> None:

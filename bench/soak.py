@@ -34,7 +34,6 @@ import json
 import os
 import random
 import shutil
-import signal
 import socket
 import statistics
 import subprocess
@@ -53,6 +52,8 @@ from standardwebhooks.webhooks import Webhook
 from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
+
+from bench.servers import stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
 PYTHON = sys.executable
@@ -510,13 +511,7 @@ def main() -> None:
             result["loadavg_end"] = os.getloadavg()
             result["args"] = vars(args)
         finally:
-            with contextlib.suppress(ProcessLookupError):
-                os.killpg(process.pid, signal.SIGTERM)
-            try:
-                process.wait(timeout=15)
-            except subprocess.TimeoutExpired:
-                os.killpg(process.pid, signal.SIGKILL)
-                process.wait()
+            stop_process_group(process)
     if args.control:
         # Mesmo número de eventos, direto no armazenamento: quanto da subida do RSS é dado guardado.
         result["control_store_mb_per_1k_events"] = store_cost_mb_per_1k(env, max(1000, result["created"]))
