@@ -23,6 +23,8 @@ from pydantic import (
     field_validator,
 )
 
+from events.windows import isoformat
+
 SCHEMA_VERSION = 1
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 6
@@ -32,6 +34,7 @@ MAX_FIELD_ERRORS = 20
 FUTURE_SKEW = timedelta(minutes=5)
 
 IdempotencySource = Literal["webhook-id", "idempotency-key", "body"]
+SortField = Literal["timestamp", "value"]
 
 
 class PayloadError(Exception):
@@ -233,8 +236,37 @@ def build_document(
     return doc
 
 
-def isoformat(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+@dataclass(frozen=True)
+class EventFilter:
+    """Filtros de listagem e de agregação, já validados: tipos, usuário e ``[start, end)``."""
+
+    types: tuple[str, ...] = ()
+    user_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def matches(self, doc: dict[str, Any]) -> bool:
+        """O mesmo filtro avaliado em Python (feed ao vivo, armazenamento em memória)."""
+        if self.types and doc.get("type") not in self.types:
+            return False
+        if self.user_id is not None and doc.get("userId") != self.user_id:
+            return False
+        timestamp = doc.get("timestamp")
+        if self.start is not None and (timestamp is None or timestamp < self.start):
+            return False
+        return not (self.end is not None and (timestamp is None or timestamp >= self.end))
+
+    def within(self, start: datetime | None, end: datetime | None) -> EventFilter:
+        """Os mesmos tipos e usuário, noutra janela."""
+        return EventFilter(types=self.types, user_id=self.user_id, start=start, end=end)
+
+
+@dataclass(frozen=True)
+class KeysetPosition:
+    """Posição de paginação por chave: valor do campo de ordenação e ``_id`` do último item."""
+
+    value: Any
+    event_id: ObjectId
 
 
 def event_to_json(doc: EventDocument | dict[str, Any]) -> dict[str, Any]:

@@ -8,7 +8,6 @@ síncrona, que limitam a vazão (ver DESIGN.md). A lógica fica em ``process_del
 
 from __future__ import annotations
 
-import asyncio
 import binascii
 import json
 import logging
@@ -26,8 +25,9 @@ from django_ratelimit.core import get_usage
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from events.domain import IdempotencyKey, PayloadError, body_hash, parse_payload
-from events.services import event_broadcast, event_ingest, rejection_record
-from events.store import StoreUnavailable, get_store
+from events.feed.publish import event_broadcast
+from events.services import event_ingest, rejection_record
+from events.store import StoreUnavailable, run_store
 from trader_monitor import metrics
 from trader_monitor.logging import request_id_from_header, request_id_var
 
@@ -191,6 +191,9 @@ def process_delivery(delivery: Delivery) -> WebhookResponse:
             _("Esta chave de idempotência já foi usada com outro corpo."),
             id=result.event["id"],
         )
+    if result.status == "deleted":
+        # O evento desta entrega foi apagado: a repetição nunca o traz de volta.
+        return WebhookResponse(200, {"id": result.event["id"], "duplicate": True, "deleted": True})
     body: dict[str, Any] = {"id": result.event["id"], "duplicate": result.status == "duplicate"}
     body["idempotencyKey"] = key.source if key else None
     if key is None:
@@ -203,12 +206,8 @@ def process_delivery(delivery: Delivery) -> WebhookResponse:
 
 
 async def process_delivery_async(delivery: Delivery) -> WebhookResponse:
-    """Executa o processamento fora do laço quando há I/O de rede (Mongo/Redis reais)."""
-    if get_store().blocking or settings.REDIS_URL:
-        response = await asyncio.to_thread(process_delivery, delivery)
-    else:
-        # O armazenamento em memória não espera I/O: rodar no próprio laço é o mais barato.
-        response = process_delivery(delivery)
+    """Processa a entrega no pool do armazenamento (o laço nunca espera o banco) e difunde."""
+    response = await run_store(process_delivery, delivery)
     if response.broadcast is not None:
         await event_broadcast(event=response.broadcast, cursor=response.cursor)
     return response

@@ -50,7 +50,7 @@ HTTP_DURATION = Histogram(
 )
 EVENTS_INGESTED = Counter(
     "trader_monitor_events_ingested_total",
-    "Entregas de webhook aceitas, por resultado (created/duplicate).",
+    "Entregas de webhook aceitas, por resultado (created/duplicate/deleted).",
     ["outcome"],
 )
 WEBHOOK_REJECTED = Counter(
@@ -85,7 +85,7 @@ INSIGHT_COST = Counter(
 
 # Motivos de rejeição e resultados conhecidos já nascem em zero: uma série que
 # só aparece no primeiro incidente quebra alertas do tipo ``rate(...) > 0``.
-INGEST_OUTCOMES = ("created", "duplicate")
+INGEST_OUTCOMES = ("created", "duplicate", "deleted")
 REJECTION_REASONS = (
     "missing_signature",
     "bad_signature",

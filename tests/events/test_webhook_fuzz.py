@@ -26,6 +26,7 @@ from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
 
 from events import webhook
+from events.domain import EventFilter
 from events.store import EventStore
 from trader_monitor.asgi import application
 
@@ -204,7 +205,7 @@ async def _call(delivery: dict[str, Any]) -> tuple[int, dict[str, Any]]:
 
 
 def _counts(store: EventStore) -> tuple[int, int]:
-    return store.db["events"].count_documents({}), store.db["rejected_webhooks"].count_documents({})
+    return store.count_events(EventFilter()), store.count_rejections()
 
 
 @pytest.mark.slow
@@ -216,7 +217,7 @@ def test_any_delivery_is_answered_without_5xx_and_every_refusal_is_quarantined(
     store: EventStore, delivery: dict[str, Any]
 ) -> None:
     events_before, rejected_before = _counts(store)
-    last_rejection = store.db["rejected_webhooks"].find_one(sort=[("_id", -1)])
+    last_rejection = next(iter(store.list_rejections(limit=1)), None)
 
     status, body = asyncio.run(_call(delivery))
 
@@ -224,7 +225,7 @@ def test_any_delivery_is_answered_without_5xx_and_every_refusal_is_quarantined(
     event(f"{status} {body.get('error', 'ok')}")  # distribuição: pytest --hypothesis-show-statistics
     assert status < HTTPStatus.INTERNAL_SERVER_ERROR, body
     if status in (HTTPStatus.OK, HTTPStatus.CREATED):
-        assert store.db["events"].count_documents({"_id": _oid(body["id"])}) == 1
+        assert store.get_event(_oid(body["id"])) is not None
         assert events_after == events_before + (status == HTTPStatus.CREATED)
         assert rejected_after == rejected_before
         return
@@ -232,7 +233,7 @@ def test_any_delivery_is_answered_without_5xx_and_every_refusal_is_quarantined(
     if status in NOT_QUARANTINED:
         return
     assert rejected_after == rejected_before + 1, body
-    newest = store.db["rejected_webhooks"].find_one(sort=[("_id", -1)])
+    newest = next(iter(store.list_rejections(limit=1)), None)
     assert newest is not None
     assert newest != last_rejection
     assert newest["reason"] == body["error"]
@@ -262,7 +263,7 @@ def _deliver(headers: list[tuple[bytes, bytes]], body: bytes) -> tuple[int, dict
 
 
 def _only_rejection(store: EventStore) -> dict[str, Any]:
-    records = list(store.db["rejected_webhooks"].find({}))
+    records = store.list_rejections(limit=10)
     assert len(records) == 1
     return records[0]
 
@@ -285,7 +286,7 @@ def test_invalid_content_length_is_400_and_quarantined(store: EventStore, length
 
     assert (status, answer["error"]) == (HTTPStatus.BAD_REQUEST, "invalid_header")
     assert _only_rejection(store)["reason"] == "invalid_header"
-    assert store.db["events"].count_documents({}) == 0
+    assert store.count_events(EventFilter()) == 0
 
 
 def test_absurd_content_length_is_413_and_quarantined(store: EventStore) -> None:
