@@ -153,18 +153,24 @@ def parse_op_msg(body: bytes) -> MsgRequest:
     documentos com identificador (o pymongo manda ``documents``/``updates``/``deletes``
     assim), que vira uma lista no comando. Com ``checksumPresent``, os 4 bytes finais são
     um CRC-32C, que é descartado sem validação (o TCP já protege o transporte local).
+
+    O enquadramento externo (tamanho da mensagem) já foi lido: qualquer defeito aqui
+    dentro vira ``InvalidRequestError`` (responde com erro e a conexão continua).
     """
-    view = body
-    if len(view) < 5:
-        raise ProtocolError("OP_MSG curto demais")
-    (flags,) = _UINT32.unpack_from(view, 0)
+    if len(body) < 5:
+        raise InvalidRequestError("OP_MSG curto demais")
+    (flags,) = _UINT32.unpack_from(body, 0)
+    more_to_come = bool(flags & FLAG_MORE_TO_COME)
     unknown_required = flags & 0xFFFF & ~_KNOWN_REQUIRED_FLAGS
     if unknown_required:
-        raise ProtocolError(f"OP_MSG com flag obrigatória desconhecida: 0x{unknown_required:x}")
+        message = f"OP_MSG com flag obrigatória desconhecida: 0x{unknown_required:x}"
+        raise InvalidRequestError(message, more_to_come=more_to_come)
     try:
-        return _parse_op_msg_sections(view, flags)
+        return _parse_op_msg_sections(body, flags)
+    except ProtocolError as exc:
+        raise InvalidRequestError(str(exc), more_to_come=more_to_come) from exc
     except InvalidRequestError as exc:
-        exc.more_to_come = bool(flags & FLAG_MORE_TO_COME)
+        exc.more_to_come = more_to_come
         raise
 
 
@@ -213,7 +219,13 @@ def _parse_op_msg_sections(view: bytes, flags: int) -> MsgRequest:
 
 def parse_op_query(body: bytes) -> QueryRequest:
     """Decodifica o corpo de um OP_QUERY (sem o cabeçalho); o seletor de campos é ignorado."""
-    view = body
+    try:
+        return _parse_op_query(body)
+    except ProtocolError as exc:
+        raise InvalidRequestError(str(exc)) from exc
+
+
+def _parse_op_query(view: bytes) -> QueryRequest:
     if len(view) < 4:
         raise ProtocolError("OP_QUERY curto demais")
     (flags,) = _INT32.unpack_from(view, 0)

@@ -71,7 +71,8 @@ class MongoWireServer:
         self._stopping: asyncio.Event | None = None
         self._ready = threading.Event()
         self._startup_error: BaseException | None = None
-        self._tasks: set[asyncio.Task[Any]] = set()
+        # Conexões abertas: tarefa do laço -> escritor (para fechá-las no ``stop()``).
+        self._connections: dict[asyncio.Task[Any], asyncio.StreamWriter] = {}
         self._connection_ids = itertools.count(1)
 
     # ------------------------------------------------------------------ API pública
@@ -193,16 +194,21 @@ class MongoWireServer:
             await self._stopping.wait()
         finally:
             server.close()
-            tasks = list(self._tasks)
-            for task in tasks:
+            # Fechar o socket faz cada conexão sair do laço de leitura por conta própria;
+            # cancelar a tarefa direto faz o asyncio 3.11 registrar um erro espúrio.
+            for writer in self._connections.values():
+                writer.transport.abort()
+            pending = set(self._connections)
+            if pending:
+                _, pending = await asyncio.wait(pending, timeout=2.0)
+            for task in pending:
                 task.cancel()
-            await asyncio.gather(*tasks, return_exceptions=True)
             await server.wait_closed()
 
     async def _handle_connection(self, reader: asyncio.StreamReader, writer: asyncio.StreamWriter) -> None:
         task = asyncio.current_task()
         if task is not None:
-            self._tasks.add(task)
+            self._connections[task] = writer
         peer = writer.get_extra_info("peername")
         context = RequestContext(
             connection_id=next(self._connection_ids),
@@ -229,7 +235,7 @@ class MongoWireServer:
         finally:
             self._executor.connections_current -= 1
             if task is not None:
-                self._tasks.discard(task)
+                self._connections.pop(task, None)
             writer.transport.abort()
 
     async def _dispatch(self, header: Header, body: bytes, context: RequestContext) -> bytes | None:

@@ -138,6 +138,56 @@ def test_legacy_op_query_handshake(server):
     assert refused["code"] == 352
 
 
+def _op_msg(request_id: int, body: bytes, flags: int = 0, sequences: bytes = b"", checksum: bool = False) -> bytes:
+    if checksum:
+        flags |= 1
+    payload = struct.pack("<I", flags) + b"\x00" + body + sequences + (b"\xde\xad\xbe\xef" if checksum else b"")
+    return struct.pack("<iiii", 16 + len(payload), request_id, 0, 2013) + payload
+
+
+def _read_op_msg(sock: socket.socket, request_id: int) -> dict[str, Any]:
+    length, _, response_to, op_code = struct.unpack("<iiii", _recv_exactly(sock, 16))
+    assert (response_to, op_code) == (request_id, 2013)
+    payload = _recv_exactly(sock, length - 16)
+    assert payload[:5] == b"\x00\x00\x00\x00\x00"  # sem flags, uma seção tipo 0
+    return bson.decode(payload[5:])
+
+
+def test_raw_op_msg_sequences_checksum_and_garbage(server):
+    documents = bson.encode({"_id": 1}) + bson.encode({"_id": 2})
+    section = b"documents\x00" + documents
+    sequence = b"\x01" + struct.pack("<i", 4 + len(section)) + section
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(_op_msg(1, bson.encode({"insert": "raw", "$db": "rawdb"}), sequences=sequence, checksum=True))
+        assert _read_op_msg(sock, 1) == {"n": 2, "ok": 1.0}
+        # BSON inválido: resposta de erro, e a conexão segue utilizável.
+        for garbage in (
+            b"\x10\x00\x00\x00\x02bad\x00\xff\xff\xff\x7f\x00\x00\x00",  # string com tamanho absurdo
+            b"\x7f\x00\x00\x00\x0a",  # seção maior que a mensagem
+        ):
+            sock.sendall(_op_msg(2, garbage))
+            broken = _read_op_msg(sock, 2)
+            assert broken["ok"] == 0
+            assert broken["code"] == 2
+        # moreToCome (w: 0): nada volta; o próximo pedido recebe a própria resposta.
+        sock.sendall(
+            _op_msg(
+                3, bson.encode({"delete": "raw", "deletes": [{"q": {"_id": 1}, "limit": 1}], "$db": "rawdb"}), flags=2
+            )
+        )
+        sock.sendall(_op_msg(4, bson.encode({"count": "raw", "$db": "rawdb"})))
+        assert _read_op_msg(sock, 4) == {"n": 1, "ok": 1.0}
+        sock.sendall(_op_msg(5, bson.encode({"dropDatabase": 1, "$db": "rawdb"})))
+        assert _read_op_msg(sock, 5)["ok"] == 1.0
+    # opCode desconhecido: o servidor fecha só aquela conexão.
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(struct.pack("<iiii", 20, 9, 0, 9999) + b"\x00" * 4)
+        assert sock.recv(1) == b""
+    with socket.create_connection(("127.0.0.1", server.port), timeout=5) as sock:
+        sock.sendall(_op_msg(6, bson.encode({"ping": 1, "$db": "admin"})))
+        assert _read_op_msg(sock, 6) == {"ok": 1.0}
+
+
 def test_unknown_and_bad_commands_do_not_break_the_connection(client, db):
     with pytest.raises(OperationFailure) as unknown:
         db.command("frobnicate")
