@@ -595,6 +595,12 @@ def test_client_survives_server_restart_on_same_port():
         server.stop()
 
 
+def test_port_in_use_fails_to_start(server):
+    with pytest.raises(OSError):
+        MongoWireServer(port=server.port).start()
+    assert server.running
+
+
 async def test_async_client(server):
     client: AsyncMongoClient[dict[str, Any]] = AsyncMongoClient(server.uri, tz_aware=True)
     try:
