@@ -596,7 +596,7 @@ def test_client_survives_server_restart_on_same_port():
 
 
 def test_port_in_use_fails_to_start(server):
-    with pytest.raises(OSError):
+    with pytest.raises(OSError, match=r"(?i)address already in use"):
         MongoWireServer(port=server.port).start()
     assert server.running
 
