@@ -626,6 +626,46 @@ async def test_async_client(server):
         assert time.monotonic() - started < 2.0
 
 
+LOADER = """
+import sys
+from pymongo import MongoClient
+client = MongoClient(sys.argv[1])
+collection = client.load.c
+start = int(sys.argv[2])
+for batch in range(start, start + 10_000):
+    collection.insert_many([{"_id": batch * 10 + i} for i in range(10)])
+    collection.update_one({"_id": "progress"}, {"$max": {"batch": batch}}, upsert=True)
+"""
+
+
+def test_app_killed_mid_load_and_restarted_against_the_same_database(rs_server):
+    def loader(start: int) -> subprocess.Popen[bytes]:
+        # Só o interpretador atual com o script fixo acima e a URI do servidor do teste.
+        return subprocess.Popen([sys.executable, "-c", LOADER, rs_server.uri, str(start)])  # noqa: S603
+
+    with connect(rs_server.uri, serverSelectionTimeoutMS=5000) as client:
+        first = loader(0)
+        deadline = time.monotonic() + 20
+        while client.load.c.count_documents({"_id": {"$type": "int"}}) < 50 and time.monotonic() < deadline:
+            time.sleep(0.05)
+        first.send_signal(signal.SIGKILL)
+        first.wait(timeout=10)
+        survived = client.load.c.count_documents({"_id": {"$type": "int"}})
+        assert survived >= 50
+        second = loader(100_000)  # outro processo, mesmo banco
+        try:
+            deadline = time.monotonic() + 20
+            while client.load.c.count_documents({"_id": {"$gte": 1_000_000}}) < 50 and time.monotonic() < deadline:
+                time.sleep(0.05)
+        finally:
+            second.send_signal(signal.SIGKILL)
+            second.wait(timeout=10)
+        assert client.load.c.count_documents({"_id": {"$lt": 1_000_000}}) >= survived
+        assert client.load.c.count_documents({"_id": {"$gte": 1_000_000}}) >= 50
+        assert client.admin.command("ping")["ok"] == 1.0
+        client.drop_database("load")
+
+
 # ---------------------------------------------------------------------- linha de comando
 
 
