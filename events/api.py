@@ -2,30 +2,38 @@
 
 from __future__ import annotations
 
+from collections.abc import Iterable
 from datetime import UTC, datetime
 from typing import Any
 
 from asgiref.sync import async_to_sync
+from django.core.handlers.asgi import ASGIRequest
+from django.http import StreamingHttpResponse
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
 from rest_framework import serializers, status, viewsets
 from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
+from rest_framework.negotiation import BaseContentNegotiation
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
+from rest_framework.renderers import BaseRenderer
 from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaff
 from events.domain import EventFilter, EventPayload, parse_event_id
+from events.export import CSV_COLUMNS, EXPORT_FORMATS, AsyncExportStream, ChunkSource, ExportStream
+from events.export import filename as export_filename
 from events.feed.publish import event_broadcast
-from events.selectors import event_get, event_list, summary_cached, timeseries_compute
+from events.selectors import event_get, event_iter, event_list, summary_cached, timeseries_compute
 from events.serializers import (
     SORTS,
     EventListInputSerializer,
     EventListOutputSerializer,
     EventOutputSerializer,
+    ExportInputSerializer,
     ListCursor,
     SummaryInputSerializer,
     SummaryOutputSerializer,
@@ -148,6 +156,9 @@ class WebhookEventView(APIView):
 
 # --- leitura e remoção (ViewSet) ------------------------------------------------------
 
+# Eventos por pedaço da exportação: ~100 KB de CSV; a memória do servidor é proporcional a isto.
+EXPORT_BATCH_SIZE = 1000
+
 _EVENT_ID = OpenApiParameter(
     "event_id",
     {"type": "string", "pattern": "^[0-9a-fA-F]{24}$"},
@@ -203,6 +214,20 @@ class IsStaffToDelete(BasePermission):
 
     def has_permission(self, request: Request, view: APIView) -> bool:
         return request.method != "DELETE" or IsStaff().has_permission(request, view)
+
+
+class ExportNegotiation(BaseContentNegotiation):
+    """Na exportação, ``format`` escolhe o corpo (CSV/NDJSON), não um renderizador do DRF.
+
+    O DRF leria ``?format=csv`` como pedido de um renderizador ``csv`` e responderia 404;
+    aqui o sucesso é um ``StreamingHttpResponse`` e os erros saem no JSON de sempre.
+    """
+
+    def select_renderer(
+        self, request: Request, renderers: Iterable[BaseRenderer], format_suffix: str | None = None
+    ) -> tuple[BaseRenderer, str]:
+        renderer = next(iter(renderers))
+        return renderer, renderer.media_type
 
 
 class EventViewSet(viewsets.ViewSet):
@@ -340,6 +365,7 @@ class EventViewSet(viewsets.ViewSet):
             top=params["top"],
             now=now,
             event_filter=_filter(params, None),
+            compare_previous=params.get("compare") == "previous",
         )
         # O seletor já devolve a forma pública (conferida contra o esquema pelos testes
         # do Schemathesis); reserializar custava ~0,26 ms num acerto de cache de ~1,6 ms.
@@ -367,6 +393,46 @@ class EventViewSet(viewsets.ViewSet):
         window = _window(params, now=now)
         series = timeseries_compute(window=window, now=now, event_filter=_filter(params, None))
         return Response(TimeseriesOutputSerializer(series).data)
+
+    @extend_schema(
+        operation_id="events_export",
+        summary="Exportar eventos (CSV ou NDJSON)",
+        description=(
+            "Todos os eventos que `GET /api/events` devolveria com os mesmos filtros (`type`, `userId`, "
+            "`range` ou `from`/`to`; sem janela, todo o histórico), em ordem de `timestamp`, num corpo "
+            "enviado aos pedaços — memória constante no servidor, qualquer que seja o tamanho.\n\n"
+            "* `format=csv` (padrão): RFC 4180 (vírgula, CRLF, aspas quando preciso), com cabeçalho "
+            f"`{','.join(CSV_COLUMNS)}`. Texto que começa com `=`, `+`, `-`, `@`, tab ou CR ganha um "
+            "apóstrofo na frente (proteção contra injeção de fórmulas em planilhas); `value` é sempre "
+            "um número.\n"
+            "* `format=ndjson`: um evento JSON por linha, na forma da listagem.\n\n"
+            "JWT ou sessão; limite de taxa próprio (`API_RATE_LIMITS['events-export']`)."
+        ),
+        tags=["events"],
+        parameters=[ExportInputSerializer],
+        responses={
+            (200, "text/csv"): OpenApiResponse(OpenApiTypes.STR, description="CSV com cabeçalho."),
+            (200, "application/x-ndjson"): OpenApiResponse(OpenApiTypes.STR, description="Um evento JSON por linha."),
+            **error_responses(400, 401, 429, 503),
+        },
+    )
+    @action(detail=False, methods=["get"], content_negotiation_class=ExportNegotiation)
+    def export(self, request: Request) -> StreamingHttpResponse:
+        params_serializer = ExportInputSerializer(data=request.query_params)
+        params_serializer.is_valid(raise_exception=True)
+        params = params_serializer.validated_data
+        now = datetime.now(UTC)
+        fmt = EXPORT_FORMATS[params["format"]]
+        events = event_iter(event_filter=_list_filter(params, now=now), batch_size=EXPORT_BATCH_SIZE)
+        source = ChunkSource(events, fmt, batch_size=EXPORT_BATCH_SIZE)
+        # O 1º lote é lido aqui: armazenamento fora do ar vira 503, não um corpo cortado.
+        source.start()
+        # Sob ASGI o corpo precisa ser assíncrono, senão o Django o junta inteiro na memória.
+        body = AsyncExportStream(source) if isinstance(request._request, ASGIRequest) else ExportStream(source)
+        response = StreamingHttpResponse(body, content_type=fmt.content_type)
+        response["Content-Disposition"] = f'attachment; filename="{export_filename(fmt, now=now)}"'
+        response["Cache-Control"] = "no-store"
+        return response
 
 
 def _cache_key(params: dict[str, Any]) -> tuple[str, ...]:

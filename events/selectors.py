@@ -9,7 +9,7 @@ decomposta em baldes inteiros das agregações e pontas em eventos brutos
 from __future__ import annotations
 
 import contextlib
-from collections.abc import Iterable
+from collections.abc import Iterable, Iterator
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -78,6 +78,16 @@ def event_list(
     next_position = KeysetPosition(docs[-1][sort_field], docs[-1]["_id"]) if has_more and docs else None
     total = store.count_events(event_filter) if with_total else None
     return EventPage([event_to_json(doc) for doc in docs], total, next_position)
+
+
+def event_iter(*, event_filter: EventFilter, batch_size: int) -> Iterator[dict[str, Any]]:
+    """Todos os eventos do filtro em ordem de ``timestamp`` (forma pública), lidos em lotes.
+
+    Memória constante: o armazenamento pagina por chave (ou cursor do MongoDB);
+    nada além do lote corrente fica guardado.
+    """
+    for doc in get_store().iter_events(event_filter, batch_size=batch_size):
+        yield event_to_json(doc)
 
 
 # --- agregações exatas ---------------------------------------------------------------
@@ -150,6 +160,18 @@ def summary_compute(
     }
 
 
+def previous_period_compute(
+    *, window: Window, now: datetime | None = None, event_filter: EventFilter | None = None
+) -> dict[str, Any]:
+    """Totais e linhas por tipo do período anterior (``Window.previous``), com os mesmos filtros.
+
+    É a base de todo Δ: a janela de mesma duração que termina onde ``window`` começa,
+    com números tão exatos quanto os da janela atual.
+    """
+    previous = summary_compute(window=window.previous(), top=0, now=now, event_filter=event_filter)
+    return {"window": previous["window"], "totals": previous["totals"], "byType": previous["byType"]}
+
+
 def summary_cached(
     *,
     cache_key_parts: tuple[Any, ...],
@@ -157,18 +179,25 @@ def summary_cached(
     top: int,
     now: datetime | None = None,
     event_filter: EventFilter | None = None,
+    compare_previous: bool = False,
 ) -> dict[str, Any]:
     """``summary_compute`` com cache de ``SUMMARY_CACHE_SECONDS`` (local ou Redis).
 
     A chave usa os parâmetros como pedidos (ex.: ``range=24h``), não os instantes,
     para que pedidos seguidos da mesma janela móvel acertem o cache; o resultado diz
-    a janela exata que cobre e quando foi calculado.
+    a janela exata que cobre e quando foi calculado. Com ``compare_previous``, o
+    período anterior é calculado no mesmo instante e guardado junto (as duas janelas
+    se encostam exatamente).
     """
     key = "summary:" + ":".join(str(part) for part in cache_key_parts)
+    if compare_previous:
+        key += ":compare=previous"
     cached = _cache_get(key)
     if cached is not None:
         return dict(cached, cached=True)
     result = summary_compute(window=window, top=top, now=now, event_filter=event_filter)
+    if compare_previous:
+        result["previous"] = previous_period_compute(window=window, now=now, event_filter=event_filter)
     result["computedAt"] = isoformat(now or datetime.now(UTC))
     _cache_set(key, result, settings.SUMMARY_CACHE_SECONDS)
     return dict(result, cached=False)

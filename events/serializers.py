@@ -20,6 +20,7 @@ from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
 from events.domain import EventFilter, KeysetPosition, SortField, looks_like_operator
+from events.export import EXPORT_FORMATS
 from events.windows import RangeError, parse_range, to_millisecond
 
 SortSpec = Literal["timestamp", "-timestamp", "value", "-value"]
@@ -321,10 +322,26 @@ class SummaryInputSerializer(FilteredRangeQuerySerializer):
     top = serializers.IntegerField(
         min_value=1, max_value=MAX_TOP, default=5, help_text="Quantos usuários nos rankings (máx. 100)."
     )
+    compare = serializers.ChoiceField(
+        choices=["previous"],
+        required=False,
+        help_text=(
+            "`previous`: inclui `previous` (totais e por tipo do período anterior — a janela de mesma "
+            "duração que termina onde esta começa), a base do Δ."
+        ),
+    )
 
 
 class TimeseriesInputSerializer(FilteredRangeQuerySerializer):
     pass
+
+
+class ExportInputSerializer(FilteredRangeQuerySerializer):
+    """Os filtros da listagem (sem ``range``/``from``/``to``: todo o histórico) e o formato."""
+
+    format = serializers.ChoiceField(
+        choices=list(EXPORT_FORMATS), default="csv", help_text="`csv` (RFC 4180, com cabeçalho) ou `ndjson`."
+    )
 
 
 # --- saída ---------------------------------------------------------------------------
@@ -404,9 +421,20 @@ class SummaryAggregatesOutputSerializer(serializers.Serializer[dict[str, Any]]):
     topUsersByCount = UserRowOutputSerializer(many=True)
 
 
+class PreviousPeriodOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    """O período anterior (``Window.previous``) com os mesmos filtros: a base de comparação."""
+
+    window = WindowOutputSerializer(
+        help_text="`[from − (to − from), from)`: mesma duração, terminando onde a atual começa."
+    )
+    totals = TotalsOutputSerializer()
+    byType = TypeRowOutputSerializer(many=True)
+
+
 class SummaryOutputSerializer(SummaryAggregatesOutputSerializer):
     cached = serializers.BooleanField(help_text="Se veio do cache (`SUMMARY_CACHE_SECONDS`).")
     computedAt = serializers.DateTimeField(help_text="Quando o resumo foi calculado.")
+    previous = PreviousPeriodOutputSerializer(required=False, help_text="Só com `compare=previous`.")
 
 
 class TimeseriesPointOutputSerializer(WindowOutputSerializer):

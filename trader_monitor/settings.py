@@ -306,6 +306,8 @@ API_RATE_LIMITS: dict[str, str] = {
     "auth-login": "10/m",
     "auth-login-ip": "60/m",
     "auth-register": "10/h",
+    # Cada exportação lê a janela inteira do armazenamento: bem menos pedidos que a listagem.
+    "events-export": "10/m",
     **env.dict("API_RATE_LIMITS", default={}),
 }
 
