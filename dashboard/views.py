@@ -6,50 +6,41 @@ from typing import Any
 
 from django.conf import settings
 from django.contrib.auth.decorators import login_required
-from django.http import HttpRequest, HttpResponse
+from django.http import Http404, HttpRequest, HttpResponse, QueryDict
 from django.middleware.csrf import get_token
 from django.shortcuts import render
-from django.urls import get_script_prefix, reverse
-from django.utils.translation import gettext_lazy as _
+from django.urls import Resolver404, get_script_prefix, resolve, reverse
+from django.utils.translation import gettext as _
 from django.views.decorators.http import require_GET
 
+from dashboard.filters import PAGE_SIZES, page_filters
 from dashboard.security import csp_protect
-
-RANGE_CHOICES = [
-    ("15m", _("Últimos 15 minutos")),
-    ("1h", _("Última hora")),
-    ("24h", _("Últimas 24 horas")),
-    ("7d", _("Últimos 7 dias")),
-    ("30d", _("Últimos 30 dias")),
-]
-DEFAULT_RANGE = "24h"
-PAGE_SIZES = (25, 50, 100)
-SORTS = ("-timestamp", "timestamp", "-value", "value")
+from events.selectors import TraderProfile, trader_profile_get
+from events.serializers import FilteredRangeQuerySerializer
+from events.store import StoreUnavailable
+from events.windows import RANGE_PRESETS
 
 
-def _text_param(request: HttpRequest, name: str, max_length: int) -> str:
-    value = request.GET.get(name, "").strip()
-    return value if len(value) <= max_length else ""
+def range_presets() -> list[tuple[str, str]]:
+    """Os períodos prontos de ``events.windows`` (os mesmos da API, do admin e do JavaScript)."""
+    return [(value, str(label)) for value, label in RANGE_PRESETS]
 
 
-def initial_filters(request: HttpRequest) -> dict[str, Any]:
-    """Filtros vindos da URL (links compartilháveis); valores inválidos viram o padrão."""
-    range_name = request.GET.get("range", DEFAULT_RANGE)
-    sort = request.GET.get("sort", SORTS[0])
-    try:
-        limit = int(request.GET.get("limit", PAGE_SIZES[0]))
-    except ValueError:
-        limit = PAGE_SIZES[0]
-    return {
-        "range": range_name if range_name in dict(RANGE_CHOICES) else DEFAULT_RANGE,
-        "type": _text_param(request, "type", 64),
-        "userId": _text_param(request, "userId", 128),
-        "sort": sort if sort in SORTS else SORTS[0],
-        "limit": limit if limit in PAGE_SIZES else PAGE_SIZES[0],
-    }
+def range_choices(filters: dict[str, Any]) -> list[tuple[str, str]]:
+    """Opções do seletor de período; um ``range`` válido fora da lista (``3h``) vem de um link e entra nela."""
+    choices = range_presets()
+    chosen = filters.get("range")
+    if chosen and chosen not in dict(choices):
+        choices.append((chosen, chosen))
+    return choices
 
 
-def dashboard_config(request: HttpRequest) -> dict[str, Any]:
+def trader_url_prefix() -> str:
+    """``/traders/`` (com o prefixo do site): o JavaScript acrescenta o ``userId`` codificado."""
+    return reverse("trader", kwargs={"user_id": "-"}).removesuffix("-")
+
+
+def dashboard_config(request: HttpRequest, *, initial: dict[str, Any]) -> dict[str, Any]:
     """Configuração lida pelo JavaScript (vai num ``<script type="application/json">``)."""
     prefix = get_script_prefix()
     return {
@@ -57,13 +48,19 @@ def dashboard_config(request: HttpRequest) -> dict[str, Any]:
             "events": f"{prefix}api/events",
             "summary": f"{prefix}api/events/summary",
             "timeseries": f"{prefix}api/events/timeseries",
+            "export": f"{prefix}api/events/export",
             "insights": f"{prefix}api/insights",
         },
         "ws": f"{prefix}ws/events/",
         "loginUrl": reverse("login"),
+        "dashboardUrl": reverse("dashboard"),
         "csrfToken": get_token(request),
         "isStaff": bool(getattr(request.user, "is_staff", False)),
-        "initial": initial_filters(request),
+        "initial": initial,
+        "defaults": {**page_filters(QueryDict()), "type": "", "userId": ""},
+        "rangePresets": range_presets(),
+        "pageSizes": list(PAGE_SIZES),
+        "traderUrl": trader_url_prefix(),
         "topUsers": 5,
         "feedSize": settings.DASHBOARD_FEED_SIZE,
         "refreshSeconds": settings.DASHBOARD_REFRESH_SECONDS,
@@ -75,11 +72,52 @@ def dashboard_config(request: HttpRequest) -> dict[str, Any]:
 @csp_protect
 @login_required
 def dashboard_index(request: HttpRequest) -> HttpResponse:
-    """A página única do analista (KPIs, gráficos, feed ao vivo, tabela, insight)."""
+    """A página do analista (KPIs, gráficos, feed ao vivo, tabela, insight)."""
+    filters = page_filters(request.GET)
     context = {
-        "config": dashboard_config(request),
-        "filters": initial_filters(request),
-        "range_choices": RANGE_CHOICES,
+        "config": dashboard_config(request, initial=filters),
+        "filters": filters,
+        "range_choices": range_choices(filters),
         "page_sizes": PAGE_SIZES,
     }
     return render(request, "dashboard/index.html", context)
+
+
+@require_GET
+@csp_protect
+@login_required
+def trader_detail(request: HttpRequest, user_id: str) -> HttpResponse:
+    """Página de um trader: KPIs × período anterior, por tipo, eventos ao vivo, valores típicos."""
+    if not valid_user_id(user_id):
+        raise Http404(_("Trader inválido."))
+    filters = page_filters(request.GET, names=("range", "from", "to", "type"))
+    try:
+        profile: TraderProfile | None = trader_profile_get(user_id=user_id)
+    except StoreUnavailable:
+        profile = None  # a página abre; a seção do perfil diz que está indisponível
+    config = dashboard_config(request, initial={**filters, "userId": user_id})
+    config["userId"] = user_id
+    config["alertsApi"] = alerts_api_url()
+    context = {
+        "config": config,
+        "filters": filters,
+        "range_choices": range_choices(filters),
+        "page_sizes": PAGE_SIZES,
+        "trader": profile,
+    }
+    return render(request, "dashboard/trader.html", context)
+
+
+def valid_user_id(user_id: str) -> bool:
+    """As mesmas regras do filtro ``userId`` da API (tamanho, sem controle nem cara de operador)."""
+    return FilteredRangeQuerySerializer(data={"userId": user_id}).is_valid()
+
+
+def alerts_api_url() -> str | None:
+    """``/api/alerts`` quando a API de alertas está instalada neste código; senão ``None``."""
+    path = f"{get_script_prefix()}api/alerts"
+    try:
+        resolve(path)
+    except Resolver404:
+        return None
+    return path

@@ -22,6 +22,7 @@ from events.buckets import Segment
 from events.domain import EventFilter, KeysetPosition, SortField, event_to_json, parse_event_id
 from events.store import get_store
 from events.store.contract import GroupBy
+from events.typical import TypicalValue, typical_values
 from events.windows import Window, isoformat
 
 # Larguras possíveis de um ponto da série (cada uma múltipla do nível de baldes abaixo dela).
@@ -277,6 +278,50 @@ def _split(segment: Segment, interval: timedelta) -> list[Segment]:
         pieces.append(Segment(start, end))
         start = end
     return pieces
+
+
+# --- página do trader -----------------------------------------------------------------
+
+# Quantos eventos recentes de um trader entram nos valores típicos (custo limitado por trader).
+TRADER_SAMPLE_LIMIT = 500
+
+
+@dataclass(frozen=True)
+class TraderProfile:
+    """O que não depende da janela escolhida: primeiro/último evento e valores típicos.
+
+    ``typical`` vem dos ``sample_size`` eventos mais recentes do trader (no máximo
+    ``TRADER_SAMPLE_LIMIT``): o comportamento atual, com custo que não cresce com o
+    histórico.
+    """
+
+    user_id: str
+    first_seen: datetime | None
+    last_seen: datetime | None
+    typical: list[TypicalValue]
+    sample_size: int
+    sample_limit: int
+
+
+def trader_profile_get(*, user_id: str, sample_limit: int = TRADER_SAMPLE_LIMIT) -> TraderProfile:
+    """Perfil de um trader pelos índices por usuário (``userId``, ``timestamp``)."""
+    store = get_store()
+    flt = EventFilter(user_id=user_id)
+    latest = store.list_events(flt, sort_field="timestamp", descending=True, limit=sample_limit)
+    if not latest:
+        return TraderProfile(user_id, None, None, [], 0, sample_limit)
+    if len(latest) < sample_limit:
+        first_seen = latest[-1]["timestamp"]
+    else:
+        first_seen = store.list_events(flt, sort_field="timestamp", descending=False, limit=1)[0]["timestamp"]
+    return TraderProfile(
+        user_id=user_id,
+        first_seen=first_seen,
+        last_seen=latest[0]["timestamp"],
+        typical=typical_values((doc["type"], doc["value"]) for doc in latest),
+        sample_size=len(latest),
+        sample_limit=sample_limit,
+    )
 
 
 # --- administração (telas do admin sobre o MongoDB) ----------------------------------

@@ -40,7 +40,7 @@ def test_type_filter_changes_table_kpis_and_url(page, analyst, history):
     assert table_users(page) == ["u-ana", "u-bia"]
     expect(page.locator("#kpi-count")).to_have_text("2")
     expect(page.locator("#kpi-sum")).to_have_text("140,00")
-    expect(page.locator("#kpi-users")).to_have_text("—")
+    expect(page.locator("#kpi-users")).to_have_text("2")
     expect(page).to_have_url(re.compile(r"\?type=purchase$"))
 
 
@@ -54,10 +54,11 @@ def test_range_filter_widens_the_table(page, analyst, history):
     expect(page.locator("#kpi-count")).to_have_text("5")
 
 
-def test_clicking_a_top_user_filters_everything_to_that_user(page, analyst, history):
+def test_the_detail_dialog_filters_everything_to_that_user(page, analyst, history):
     log_in(page, "analista")
 
-    page.locator("#top-by-value").get_by_role("button", name="u-ana").click()
+    page.locator("#events-table tbody tr").first.get_by_role("button", name="Detalhes").click()
+    page.get_by_role("button", name="Ver eventos deste usuário").click()
 
     expect(page.get_by_label("Usuário (userId)")).to_have_value("u-ana")
     expect(page.locator("#events-table tbody tr")).to_have_count(2)

@@ -98,7 +98,15 @@ def test_filters_from_the_url_are_kept_when_valid(client, analyst):
 
     config = page_config(client.get("/", {"range": "7d", "type": "purchase", "userId": "u-9", "limit": "50"}))
 
-    assert config["initial"] == {"range": "7d", "type": "purchase", "userId": "u-9", "sort": "-timestamp", "limit": 50}
+    assert config["initial"] == {
+        "range": "7d",
+        "from": "",
+        "to": "",
+        "type": "purchase",
+        "userId": "u-9",
+        "sort": "-timestamp",
+        "limit": 50,
+    }
 
 
 def test_invalid_filters_from_the_url_fall_back_to_defaults(client, analyst):
@@ -106,7 +114,15 @@ def test_invalid_filters_from_the_url_fall_back_to_defaults(client, analyst):
 
     config = page_config(client.get("/", {"range": "99y", "sort": "drop", "limit": "9999", "userId": "x" * 500}))
 
-    assert config["initial"] == {"range": "24h", "type": "", "userId": "", "sort": "-timestamp", "limit": 25}
+    assert config["initial"] == {
+        "range": "24h",
+        "from": "",
+        "to": "",
+        "type": "",
+        "userId": "",
+        "sort": "-timestamp",
+        "limit": 25,
+    }
 
 
 def test_filter_values_are_escaped_in_the_page(client, analyst):

@@ -44,3 +44,21 @@ export function formatTick(iso, intervalSeconds, spanSeconds) {
   if (spanSeconds > 86400) return dayMonthTime.format(moment);
   return shortTime.format(moment);
 }
+
+const percent = new Intl.NumberFormat(locale, { style: "percent", maximumFractionDigits: 1, signDisplay: "exceptZero" });
+const signedDecimal = new Intl.NumberFormat(locale, { minimumFractionDigits: 2, maximumFractionDigits: 2, signDisplay: "exceptZero" });
+const signedInteger = new Intl.NumberFormat(locale, { maximumFractionDigits: 0, signDisplay: "exceptZero" });
+
+// Variação relativa (0.125 → "+12,5%").
+export function formatPercent(ratio) {
+  return ratio === null || ratio === undefined ? DASH : percent.format(ratio);
+}
+
+// Diferença com sinal, inteira ou com 2 casas ("+3", "−12,50").
+export function formatSignedInt(value) {
+  return value === null || value === undefined ? DASH : signedInteger.format(value);
+}
+
+export function formatSignedValue(value) {
+  return value === null || value === undefined ? DASH : signedDecimal.format(value);
+}

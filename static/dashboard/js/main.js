@@ -1,19 +1,22 @@
-// Painel: liga filtros, KPIs, gráficos, tabela, feed ao vivo, detalhe e insight.
+// Painel: liga filtros (na URL), KPIs com Δ, gráficos, tabela, feed ao vivo, detalhe e insight.
 // Todo texto vindo da API entra no DOM por textContent (ver dom.js).
-import { getJson, send } from "./api.js";
+import { buildUrl, getJson, send } from "./api.js";
 import { Charts } from "./charts.js";
 import { byId, h, setText } from "./dom.js";
-import { formatDateTime, formatInt, formatTime, formatUsd, formatValue } from "./format.js";
+import { EventDialog } from "./event_dialog.js";
+import { EventTable, traderHref } from "./event_table.js";
+import { formatDateTime, formatInt, formatSignedInt, formatSignedValue, formatTime, formatUsd, formatValue } from "./format.js";
 import { gettext, interpolate, ngettext } from "./i18n.js";
+import { renderKpi } from "./kpis.js";
 import { LiveFeed } from "./live.js";
-import { buildOverview, USER_SAMPLE_LIMIT } from "./overview.js";
+import { buildOverview } from "./overview.js";
+import { RangePicker } from "./range_picker.js";
+import { UrlState } from "./url_state.js";
 
 const config = JSON.parse(byId("dashboard-config").textContent);
-const state = { ...config.initial, page: 1 };
-const requestSeq = { overview: 0, table: 0 };
-const feed = { paused: false, buffer: [], pendingForTable: 0 };
-let currentEvent = null;
-let lastFocus = null;
+const state = { ...config.initial };
+const requestSeq = { overview: 0 };
+const feed = { paused: false, buffer: [] };
 
 // --- alertas -------------------------------------------------------------------
 
@@ -42,43 +45,45 @@ function reportError(key, what, error) {
   showAlert(key, interpolate(gettext("Não foi possível carregar %(what)s: %(detail)s"), { what, detail }));
 }
 
-// --- filtros --------------------------------------------------------------------
+// --- filtros (e a URL que os carrega) ---------------------------------------------
 
 const form = byId("filters");
-const rangeSelect = byId("filter-range");
 const typeSelect = byId("filter-type");
 const userInput = byId("filter-user");
+const picker = new RangePicker({
+  select: byId("filter-range"),
+  custom: byId("custom-range"),
+  fromInput: byId("filter-from"),
+  toInput: byId("filter-to"),
+  onPreset: (range) => applyFilters({ range, from: "", to: "" }),
+});
+const urlState = new UrlState({ defaults: config.defaults, onNavigate: (next) => applyFilters(next, { push: false }) });
+
+function windowParams() {
+  if (!state.from && !state.to) return { range: state.range };
+  const params = {};
+  if (state.from) params.from = state.from;
+  if (state.to) params.to = state.to;
+  return params;
+}
 
 function filterParams() {
-  const params = { range: state.range };
+  const params = windowParams();
   if (state.type) params.type = state.type;
   if (state.userId) params.userId = state.userId;
   return params;
 }
 
-function syncUrl() {
-  const url = new URL(location.href);
-  const defaults = { range: "24h", type: "", userId: "", sort: "-timestamp", limit: 25 };
-  for (const key of Object.keys(defaults)) {
-    if (state[key] === defaults[key] || state[key] === "") url.searchParams.delete(key);
-    else url.searchParams.set(key, String(state[key]));
-  }
-  history.replaceState(null, "", url);
-}
-
 function syncControls() {
-  rangeSelect.value = state.range;
+  picker.set(state);
   ensureTypeOption(state.type);
   typeSelect.value = state.type;
   userInput.value = state.userId;
-  byId("page-size").value = String(state.limit);
-  const notes = [];
-  if (state.userId) {
-    notes.push(interpolate(gettext("Usuário %(user)s: KPIs e gráficos somam os eventos dele no período."), { user: state.userId }));
-  } else if (state.type) {
-    notes.push(gettext("Com filtro de tipo, o gráfico mostra só a contagem e usuários ativos não se aplicam."));
-  }
-  setText("filter-note", notes.join(" "));
+  byId("export-csv").href = buildUrl(config.api.export, { ...filterParams(), format: "csv" }).toString();
+  const note = state.userId
+    ? interpolate(gettext("Usuário %(user)s: KPIs e gráficos somam os eventos dele no período."), { user: state.userId })
+    : "";
+  setText("filter-note", note);
 }
 
 function ensureTypeOption(type) {
@@ -86,25 +91,26 @@ function ensureTypeOption(type) {
   typeSelect.append(h("option", { value: type, text: type }));
 }
 
-function applyFilters(changes) {
-  Object.assign(state, changes, { page: 1 });
+// push: false quando a mudança veio da própria URL (voltar/avançar).
+function applyFilters(changes, { push = true } = {}) {
+  Object.assign(state, changes);
   syncControls();
-  syncUrl();
+  table.setView(state);
+  if (push) urlState.push(state);
   live.setFilter({ types: state.type ? [state.type] : [], userId: state.userId });
   resetFeed();
   loadOverview();
-  loadTable();
+  table.reset();
 }
 
 form.addEventListener("submit", (event) => {
   event.preventDefault();
-  applyFilters({ range: rangeSelect.value, type: typeSelect.value, userId: userInput.value.trim() });
+  applyFilters({ ...picker.get(), type: typeSelect.value, userId: userInput.value.trim() });
 });
-rangeSelect.addEventListener("change", () => applyFilters({ range: rangeSelect.value }));
 typeSelect.addEventListener("change", () => applyFilters({ type: typeSelect.value }));
 byId("filters-clear").addEventListener("click", (event) => {
   event.preventDefault();
-  applyFilters({ range: "24h", type: "", userId: "" });
+  applyFilters({ range: config.defaults.range, from: "", to: "", type: "", userId: "" });
 });
 
 // --- visão geral: KPIs, gráficos, tops ---------------------------------------------------
@@ -117,29 +123,42 @@ const charts = new Charts({
 
 async function loadOverview() {
   const token = ++requestSeq.overview;
-  const range = { range: state.range };
-  const userParams = state.userId ? { ...filterParams(), limit: USER_SAMPLE_LIMIT, sort: "-timestamp" } : null;
+  const params = filterParams();
+  const withoutType = { ...params };
+  delete withoutType.type;
   try {
-    const [summary, series, userEvents] = await Promise.all([
-      getJson(config.api.summary, { ...range, top: config.topUsers }),
-      getJson(config.api.timeseries, range),
-      userParams ? getJson(config.api.events, userParams) : Promise.resolve(null),
+    const [summary, series, typesSummary] = await Promise.all([
+      getJson(config.api.summary, { ...params, top: config.topUsers, compare: "previous" }),
+      getJson(config.api.timeseries, params),
+      state.type ? getJson(config.api.summary, { ...withoutType, top: 1 }) : Promise.resolve(null),
     ]);
     if (token !== requestSeq.overview) return;
     clearAlert("overview");
-    renderOverview(buildOverview({ summary, series, filters: state, userEvents }), summary);
+    renderOverview(buildOverview({ summary, series, typesSummary, filters: state }), summary, typesSummary || summary);
   } catch (error) {
     if (token === requestSeq.overview) reportError("overview", gettext("os indicadores"), error);
   }
 }
 
-function renderOverview(overview, summary) {
-  const { kpis } = overview;
-  const prefix = kpis.approximate ? "≈ " : "";
-  setText("kpi-count", formatInt(kpis.count));
-  setText("kpi-sum", prefix + formatValue(kpis.sum));
-  setText("kpi-avg", prefix + formatValue(kpis.avg));
-  setText("kpi-users", formatInt(kpis.activeUsers));
+const KPI_CARDS = [
+  ["count", "count", formatInt, formatSignedInt],
+  ["sum", "sum", formatValue, formatSignedValue],
+  ["avg", "avg", formatValue, formatSignedValue],
+  ["users", "activeUsers", formatInt, formatSignedInt],
+];
+
+function renderOverview(overview, summary, typesSummary) {
+  for (const [id, field, format, formatDiff] of KPI_CARDS) {
+    renderKpi({
+      valueNode: byId(`kpi-${id}`),
+      deltaNode: byId(`kpi-${id}-delta`),
+      current: overview.kpis[field],
+      previous: overview.previous?.[field],
+      previousWindow: overview.previousWindow,
+      format,
+      formatDiff,
+    });
+  }
   setText(
     "kpi-avg-note",
     overview.purchaseAvgTicket !== null && overview.purchaseAvgTicket !== undefined
@@ -149,7 +168,7 @@ function renderOverview(overview, summary) {
   const updated = summary.computedAt ? formatTime(summary.computedAt) : formatTime(new Date().toISOString());
   setText("kpi-updated", interpolate(gettext("Atualizado às %(time)s"), { time: updated }));
 
-  const types = (summary.byType || []).map((row) => row.type).sort();
+  const types = (typesSummary.byType || []).map((row) => row.type).sort();
   const current = typeSelect.value;
   typeSelect.replaceChildren(
     h("option", { value: "", text: gettext("Todos os tipos") }),
@@ -158,9 +177,7 @@ function renderOverview(overview, summary) {
   ensureTypeOption(state.type);
   typeSelect.value = current;
 
-  byId("user-suggestions").replaceChildren(
-    ...overview.topByValue.map((row) => h("option", { value: row.userId })),
-  );
+  byId("user-suggestions").replaceChildren(...overview.topByValue.map((row) => h("option", { value: row.userId })));
 
   charts.updateSeries(overview);
   charts.updateTypes(overview.types, state.type);
@@ -228,12 +245,11 @@ function renderRank(id, rows, describe) {
       h(
         "li",
         { className: row.userId === state.userId ? "is-selected" : null },
-        h("button", {
-          type: "button",
-          className: "link-button rank-user",
+        h("a", {
+          className: "rank-user",
+          href: traderHref(config, row.userId),
           text: row.userId,
-          title: gettext("Ver eventos deste usuário"),
-          onclick: () => applyFilters({ userId: row.userId === state.userId ? "" : row.userId }),
+          title: gettext("Abrir a página deste trader"),
         }),
         h("span", { className: "rank-value", text: describe(row) }),
       ),
@@ -243,111 +259,29 @@ function renderRank(id, rows, describe) {
 
 // --- tabela ------------------------------------------------------------------------------
 
-const tableBody = byId("events-table").tBodies[0];
-
-async function loadTable() {
-  const token = ++requestSeq.table;
-  feed.pendingForTable = 0;
-  byId("table-new").hidden = true;
-  setText("table-status", gettext("Carregando…"));
-  try {
-    const data = await getJson(config.api.events, {
-      ...filterParams(),
-      page: state.page,
-      limit: state.limit,
-      sort: state.sort,
-    });
-    if (token !== requestSeq.table) return;
-    clearAlert("table");
-    renderTable(data);
-  } catch (error) {
-    if (token === requestSeq.table) {
-      setText("table-status", "");
-      reportError("table", gettext("os eventos"), error);
-    }
-  }
-}
-
-function eventRow(event) {
-  return h(
-    "tr",
-    { dataset: { id: event.id } },
-    h("td", { text: formatDateTime(event.timestamp) }),
-    h(
-      "td",
-      { className: "cell-user" },
-      h("button", {
-        type: "button",
-        className: "link-button",
-        text: event.userId,
-        title: gettext("Ver eventos deste usuário"),
-        onclick: () => applyFilters({ userId: event.userId }),
-      }),
-    ),
-    h("td", { text: event.type }),
-    h("td", { className: "num", text: formatValue(event.value) }),
-    h(
-      "td",
-      {},
-      h("button", {
-        type: "button",
-        className: "button-secondary",
-        text: gettext("Detalhes"),
-        "aria-label": interpolate(gettext("Detalhes do evento %(type)s de %(user)s"), { type: event.type, user: event.userId }),
-        onclick: (click) => openDetail(event, click.currentTarget),
-      }),
-    ),
-  );
-}
-
-function renderTable(data) {
-  const total = data.total ?? 0;
-  const pages = Math.max(1, Math.ceil(total / state.limit));
-  if (state.page > pages && total > 0) {
-    state.page = pages;
-    loadTable();
-    return;
-  }
-  if (data.results.length) tableBody.replaceChildren(...data.results.map(eventRow));
-  else tableBody.replaceChildren(h("tr", {}, h("td", { colspan: 5, className: "muted", text: gettext("Nenhum evento com esses filtros.") })));
-  setText(
-    "table-status",
-    interpolate(ngettext("%(n)s evento", "%(n)s eventos", total), { n: formatInt(total) }),
-  );
-  setText("page-info", interpolate(gettext("Página %(page)s de %(pages)s"), { page: formatInt(state.page), pages: formatInt(pages) }));
-  byId("page-prev").disabled = state.page <= 1;
-  byId("page-next").disabled = state.page >= pages;
-  const [sortField, direction] = state.sort.startsWith("-") ? [state.sort.slice(1), "descending"] : [state.sort, "ascending"];
-  for (const th of document.querySelectorAll("#events-table th[data-sort]")) {
-    if (th.dataset.sort === sortField) th.setAttribute("aria-sort", direction);
-    else th.removeAttribute("aria-sort");
-  }
-}
-
-byId("page-prev").addEventListener("click", () => {
-  state.page = Math.max(1, state.page - 1);
-  loadTable();
+const dialog = new EventDialog({
+  config,
+  onFilterUser: (userId) => applyFilters({ userId }),
+  onDeleted: (event) => {
+    feedList.querySelector(`li[data-id="${CSS.escape(event.id)}"]`)?.remove();
+    table.load();
+    loadOverview();
+  },
 });
-byId("page-next").addEventListener("click", () => {
-  state.page += 1;
-  loadTable();
+
+const table = new EventTable({
+  config,
+  filterParams,
+  showUser: true,
+  live: "notify",
+  onDetails: (event, opener) => dialog.open(event, opener),
+  onError: (error) => reportError("table", gettext("os eventos"), error),
+  onLoaded: () => clearAlert("table"),
+  onChange: () => {
+    Object.assign(state, { sort: table.sort, limit: table.limit });
+    urlState.replace(state);
+  },
 });
-byId("page-size").addEventListener("change", (event) => {
-  state.limit = Number(event.target.value);
-  state.page = 1;
-  syncUrl();
-  loadTable();
-});
-for (const button of document.querySelectorAll("#events-table .sort-button")) {
-  button.addEventListener("click", () => {
-    const field = button.dataset.sort;
-    state.sort = state.sort === `-${field}` ? field : `-${field}`;
-    state.page = 1;
-    syncUrl();
-    loadTable();
-  });
-}
-byId("table-new").addEventListener("click", () => loadTable());
 
 // --- feed ao vivo --------------------------------------------------------------------------
 
@@ -361,11 +295,17 @@ function feedItem(event, fresh) {
     { className: fresh ? "is-new" : null, dataset: { id: event.id } },
     h(
       "button",
-      { type: "button", onclick: (click) => openDetail(event, click.currentTarget) },
+      {
+        type: "button",
+        className: "feed-detail",
+        "aria-label": interpolate(gettext("Detalhes do evento %(type)s de %(user)s"), { type: event.type, user: event.userId }),
+        onclick: (click) => dialog.open(event, click.currentTarget),
+      },
       h("span", { className: "feed-time", text: formatTime(event.timestamp) }),
-      h("span", { className: "feed-main" }, h("strong", { text: event.type }), " · ", event.userId),
+      h("strong", { className: "feed-type", text: event.type }),
       h("span", { className: "feed-value", text: formatValue(event.value) }),
     ),
+    h("a", { className: "feed-user", href: traderHref(config, event.userId), text: event.userId }),
   );
 }
 
@@ -406,15 +346,7 @@ function onLiveEvent(event) {
     prependToFeed([event]);
   }
   updateFeedNote();
-  if (state.page === 1 && state.sort === "-timestamp") {
-    feed.pendingForTable += 1;
-    const button = byId("table-new");
-    button.textContent = interpolate(
-      ngettext("%(n)s evento novo — atualizar tabela", "%(n)s eventos novos — atualizar tabela", feed.pendingForTable),
-      { n: formatInt(feed.pendingForTable) },
-    );
-    button.hidden = false;
-  }
+  table.addLive(event);
 }
 
 feedToggle.addEventListener("click", () => {
@@ -452,53 +384,9 @@ const live = new LiveFeed({
   onStatus: onLiveStatus,
   onResync: () => {
     loadOverview();
-    loadTable();
+    table.load();
   },
   onDenied: () => reportError("session", "", { status: 401 }),
-});
-
-// --- detalhe do evento --------------------------------------------------------------------
-
-const dialog = byId("event-dialog");
-
-function openDetail(event, opener) {
-  currentEvent = event;
-  lastFocus = opener || document.activeElement;
-  const shown = {
-    id: event.id,
-    userId: event.userId,
-    type: event.type,
-    value: formatValue(event.value),
-    timestamp: `${formatDateTime(event.timestamp)} (${event.timestamp})`,
-    receivedAt: event.receivedAt ? `${formatDateTime(event.receivedAt)} (${event.receivedAt})` : "—",
-  };
-  for (const node of dialog.querySelectorAll("[data-field]")) node.textContent = shown[node.dataset.field] ?? "";
-  byId("event-metadata").textContent =
-    event.metadata === null || event.metadata === undefined ? gettext("Sem metadados.") : JSON.stringify(event.metadata, null, 2);
-  byId("event-dialog-error").hidden = true;
-  dialog.showModal();
-  byId("event-dialog-close").focus();
-}
-
-dialog.addEventListener("close", () => lastFocus?.focus?.());
-byId("event-dialog-close").addEventListener("click", () => dialog.close());
-byId("event-filter-user").addEventListener("click", () => {
-  dialog.close();
-  if (currentEvent) applyFilters({ userId: currentEvent.userId });
-});
-byId("event-delete")?.addEventListener("click", async () => {
-  if (!currentEvent || !window.confirm(gettext("Excluir este evento? Não dá para desfazer."))) return;
-  try {
-    await send("DELETE", `${config.api.events}/${encodeURIComponent(currentEvent.id)}`, null, { csrfToken: config.csrfToken });
-    feedList.querySelector(`li[data-id="${CSS.escape(currentEvent.id)}"]`)?.remove();
-    dialog.close();
-    loadTable();
-    loadOverview();
-  } catch (error) {
-    const node = byId("event-dialog-error");
-    node.textContent = interpolate(gettext("Não foi possível excluir: %(detail)s"), { detail: error.message });
-    node.hidden = false;
-  }
 });
 
 // --- insight ---------------------------------------------------------------------------------
@@ -538,7 +426,7 @@ async function generateInsight({ refresh }) {
   insightOutput.replaceChildren(h("p", { className: "muted", text: gettext("Gerando insight…") }));
   setText("insight-meta", "");
   try {
-    const data = await send("POST", config.api.insights, { range: state.range }, {
+    const data = await send("POST", config.api.insights, windowParams(), {
       csrfToken: config.csrfToken,
       body: refresh ? { refresh: true } : undefined,
     });
@@ -569,10 +457,10 @@ updateFeedNote();
 live.setFilter({ types: state.type ? [state.type] : [], userId: state.userId });
 live.start();
 loadOverview();
-loadTable();
+table.load();
 setInterval(() => {
   if (document.visibilityState === "visible") loadOverview();
 }, config.refreshSeconds * 1000);
 
 // Ponto de inspeção para testes de navegador e depuração no console.
-window.traderMonitor = { live, state, loadOverview, loadTable };
+window.traderMonitor = { live, state, loadOverview, loadTable: () => table.load() };
