@@ -31,9 +31,12 @@ def typical_values(events: Iterable[tuple[str, float]]) -> list[TypicalValue]:
         by_type.setdefault(event_type, []).append(value)
     rows = []
     for event_type, values in by_type.items():
+        median = statistics.median(values)
         if len(values) == 1:
-            low = high = values[0]
+            low = high = median
         else:
-            low, _median, high = statistics.quantiles(values, n=4, method="inclusive")
-        rows.append(TypicalValue(event_type, len(values), statistics.median(values), low, high))
+            low, _middle, high = statistics.quantiles(values, n=4, method="inclusive")
+            # A interpolação em ponto flutuante pode passar um ulp da mediana ou dos extremos.
+            low, high = max(min(low, median), min(values)), min(max(high, median), max(values))
+        rows.append(TypicalValue(event_type, len(values), median, low, high))
     return sorted(rows, key=lambda row: (-row.count, row.type))

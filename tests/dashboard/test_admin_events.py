@@ -195,3 +195,13 @@ def test_store_outage_shows_a_503_page(client, staff_user, monkeypatch):
 
     assert response.status_code == HTTPStatus.SERVICE_UNAVAILABLE
     assert "O MongoDB não respondeu" in response.content.decode()
+
+
+def test_user_ids_link_to_the_trader_page(client, staff_user, events):
+    client.force_login(staff_user)
+
+    listing = client.get(LIST_URL, {"q": "u-alice"}).content.decode()
+    detail = client.get(reverse("admin:events_event_detail", args=[events[0]["id"]])).content.decode()
+
+    assert 'href="/traders/u-alice"' in listing
+    assert 'href="/traders/u-alice"' in detail
