@@ -1,7 +1,7 @@
-"""Captura do painel com histórico semeado e feed ao vivo (a imagem do README).
+"""Capturas do painel e da página do trader com histórico semeado e feed ao vivo (imagens do README).
 
-Sempre grava em ``test-artifacts/dashboard.png``; com ``UPDATE_DOCS_SCREENSHOT=1``
-grava também ``docs/dashboard.png``:
+Sempre gravam em ``test-artifacts/``; com ``UPDATE_DOCS_SCREENSHOT=1`` gravam também
+``docs/dashboard.png`` e ``docs/trader.png``:
 
     UPDATE_DOCS_SCREENSHOT=1 .venv/bin/pytest tests/dashboard/test_browser_screenshot.py
 """
@@ -26,18 +26,20 @@ pytestmark = [
     pytest.mark.usefixtures("read_api", "live_feed"),
 ]
 
-DOCS_IMAGE = Path(__file__).resolve().parents[2] / "docs" / "dashboard.png"
+DOCS = Path(__file__).resolve().parents[2] / "docs"
+DOCS_IMAGE = DOCS / "dashboard.png"
 KINDS = [("purchase", 0.45, 250.0), ("login", 0.3, 0.0), ("deposit", 0.15, 1200.0), ("withdraw", 0.1, 600.0)]
 
 
-def seed_realistic(total: int = 400) -> None:
-    """Um dia de movimento com ciclo diário (mais eventos à tarde), semente fixa."""
+def seed_realistic(total: int = 400, *, days: int = 1) -> None:
+    """Movimento com ciclo diário (mais eventos à tarde) nos últimos ``days`` dias, semente fixa."""
     rng = random.Random(42)
     users = [f"trader-{index:02d}" for index in range(1, 31)]
     weights = [1 / (rank + 1) for rank in range(len(users))]
     for _ in range(total):
         while True:
-            minutes = rng.uniform(1, 24 * 60)
+            # Meia hora de folga no começo da janela: a semeadura leva segundos e o período anda.
+            minutes = rng.uniform(1, days * 24 * 60 - 30)
             hour_of_day = (24 - minutes / 60) % 24
             if rng.random() < 0.35 + 0.65 * max(0.0, math.sin((hour_of_day - 8) / 14 * math.pi)):
                 break
@@ -76,6 +78,24 @@ def test_dashboard_screenshot_with_history_and_live_feed(page, staff_user, live_
     if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
         DOCS_IMAGE.parent.mkdir(exist_ok=True)
         shutil.copyfile(target, DOCS_IMAGE)
+
+
+def test_trader_page_screenshot_with_history_and_live_event(page, staff_user, live_server_url, sign, page_probe):
+    seed_realistic(800, days=2)
+    log_in(page, "admin")
+    page.goto("/traders/trader-01")
+    expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
+    expect(page.locator("#kpi-count-delta")).not_to_be_empty()
+    post_webhook(live_server_url, sign, userId="trader-01", type="deposit", value=2500.0, metadata={"asset": "PETR4"})
+    expect(page.locator("#events-table tbody tr.is-new")).to_have_count(1)
+
+    ARTIFACTS.mkdir(exist_ok=True)
+    target = ARTIFACTS / "trader.png"
+    page.screenshot(path=str(target), full_page=True, animations="disabled")
+    assert target.stat().st_size > 20_000
+    assert page_probe.errors == []
+    if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
+        shutil.copyfile(target, DOCS / "trader.png")
 
 
 def _insights_routed() -> bool:
