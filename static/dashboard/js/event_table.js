@@ -67,6 +67,7 @@ export class EventTable {
     this.pending = 0;
     this.newButton.hidden = true;
     setText("table-status", gettext("Carregando…"));
+    this.table.setAttribute("aria-busy", "true");
     try {
       const data = await getJson(this.config.api.events, {
         ...this.filterParams(),
@@ -82,6 +83,8 @@ export class EventTable {
         setText("table-status", "");
         this.onError?.(error);
       }
+    } finally {
+      if (token === this.seq) this.table.removeAttribute("aria-busy");
     }
   }
 

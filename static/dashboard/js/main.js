@@ -121,11 +121,14 @@ const charts = new Charts({
   onTypeClick: (type) => applyFilters({ type: type === state.type ? "" : type }),
 });
 
+const kpiSection = document.querySelector(".kpis");
+
 async function loadOverview() {
   const token = ++requestSeq.overview;
   const params = filterParams();
   const withoutType = { ...params };
   delete withoutType.type;
+  kpiSection.setAttribute("aria-busy", "true");
   try {
     const [summary, series, typesSummary] = await Promise.all([
       getJson(config.api.summary, { ...params, top: config.topUsers, compare: "previous" }),
@@ -137,6 +140,8 @@ async function loadOverview() {
     renderOverview(buildOverview({ summary, series, typesSummary, filters: state }), summary, typesSummary || summary);
   } catch (error) {
     if (token === requestSeq.overview) reportError("overview", gettext("os indicadores"), error);
+  } finally {
+    if (token === requestSeq.overview) kpiSection.removeAttribute("aria-busy");
   }
 }
 

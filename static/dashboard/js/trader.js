@@ -116,11 +116,14 @@ const KPI_CARDS = [
   ["avg", "avgTicket", formatValue, formatSignedValue],
 ];
 
+const kpiSection = document.querySelector(".kpis");
+
 async function loadOverview() {
   const token = ++overviewSeq;
   const params = filterParams();
   const allTypes = { ...params };
   delete allTypes.type;
+  kpiSection.setAttribute("aria-busy", "true");
   try {
     const [summary, typesSummary] = await Promise.all([
       getJson(config.api.summary, { ...params, top: 1, compare: "previous" }),
@@ -131,6 +134,8 @@ async function loadOverview() {
     renderOverview(summary, typesSummary || summary);
   } catch (error) {
     if (token === overviewSeq) reportError("overview", gettext("os indicadores"), error);
+  } finally {
+    if (token === overviewSeq) kpiSection.removeAttribute("aria-busy");
   }
 }
 
