@@ -188,3 +188,19 @@ def test_alerts_section_appears_only_when_the_alerts_api_exists(client, analyst)
 
     assert (page_config(response)["alertsApi"] is not None) is routed
     assert ('id="trader-alerts"' in response.content.decode()) is routed
+
+
+def test_trader_page_is_in_portuguese_and_translated_to_english(client, analyst):
+    client.force_login(analyst)
+
+    portuguese = client.get("/traders/u-ana").content.decode()
+    english = client.get("/traders/u-ana", headers={"accept-language": "en"}).content.decode()
+    catalog = client.get("/jsi18n/", headers={"accept-language": "en"}).content.decode()
+
+    assert "Valores típicos" in portuguese
+    assert "Exportar CSV" in portuguese
+    assert "Typical values" in english
+    assert "Export CSV" in english
+    assert "Custom (from/to)" in english
+    assert "Valores típicos" not in english
+    assert '"compared with the previous period"' in catalog

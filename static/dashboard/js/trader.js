@@ -4,7 +4,7 @@ import { buildUrl, getJson } from "./api.js";
 import { byId, h, setText } from "./dom.js";
 import { EventDialog } from "./event_dialog.js";
 import { EventTable } from "./event_table.js";
-import { formatDateTime, formatInt, formatSignedInt, formatSignedValue, formatValue } from "./format.js";
+import { formatDateTime, formatInt, formatSignedInt, formatSignedValue, formatTime, formatValue } from "./format.js";
 import { gettext, interpolate } from "./i18n.js";
 import { kpiDelta, renderKpi, windowText } from "./kpis.js";
 import { LiveFeed } from "./live.js";
@@ -156,9 +156,10 @@ function renderOverview(summary, typesSummary) {
   windowNode.dataset.to = summary.window.to;
   setText(
     "kpi-window",
-    interpolate(gettext("Período: %(current)s · comparado com %(previous)s"), {
+    interpolate(gettext("Período: %(current)s · comparado com %(previous)s · atualizado às %(time)s"), {
       current: windowText(summary.window),
       previous: windowText(summary.previous?.window),
+      time: formatTime(summary.computedAt),
     }),
   );
 
