@@ -111,8 +111,10 @@ def test_detail_dialog_on_the_trader_page_is_keyboard_operable(page, analyst, hi
     # O resto da página fica inerte: o Tab percorre só o diálogo.
     for _ in range(4):
         page.keyboard.press("Tab")
-        assert page.evaluate("document.getElementById('event-dialog').contains(document.activeElement) "
-                             "|| document.activeElement === document.body")
+        assert page.evaluate(
+            "document.getElementById('event-dialog').contains(document.activeElement) "
+            "|| document.activeElement === document.body"
+        )
     page.keyboard.press("Escape")
     expect(dialog).to_be_hidden()
     expect(details).to_be_focused()

@@ -163,7 +163,7 @@ def test_the_detail_dialog_links_to_the_trader_page(page, analyst, history):
 
 
 def test_export_button_downloads_the_trader_view_with_neutralized_cells(page, analyst, tmp_path: Path):
-    hostile = "=HYPERLINK(\"http://x\",\"clique\")"
+    hostile = '=HYPERLINK("http://x","clique")'
     ingest(user_id=hostile, event_type="purchase", value=-12.5, ago=timedelta(minutes=3))
     ingest(user_id=hostile, event_type="purchase", value=30.0, ago=timedelta(minutes=2))
     ingest(user_id=hostile, event_type="login", value=0.0, ago=timedelta(minutes=1))

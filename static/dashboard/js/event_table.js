@@ -9,6 +9,13 @@ export function traderHref(config, userId) {
   return config.traderUrl + encodeURIComponent(userId);
 }
 
+// Um evento ao vivo só entra na visão se cair na janela escolhida: um período pronto
+// termina agora, mas uma janela de/até no passado não cresce.
+export function withinWindow(event, { from, to }) {
+  const moment = Date.parse(event.timestamp);
+  return (!from || moment >= Date.parse(from)) && (!to || moment < Date.parse(to));
+}
+
 export class EventTable {
   // filterParams(): filtros atuais da página (range/from/to, type, userId).
   // live: "prepend" põe eventos novos no topo da página 1; "notify" só avisa e oferece recarregar.

@@ -4,7 +4,7 @@ import { buildUrl, getJson, send } from "./api.js";
 import { Charts } from "./charts.js";
 import { byId, h, setText } from "./dom.js";
 import { EventDialog } from "./event_dialog.js";
-import { EventTable, traderHref } from "./event_table.js";
+import { EventTable, traderHref, withinWindow } from "./event_table.js";
 import { formatDateTime, formatInt, formatSignedInt, formatSignedValue, formatTime, formatUsd, formatValue } from "./format.js";
 import { gettext, interpolate, ngettext } from "./i18n.js";
 import { renderKpi } from "./kpis.js";
@@ -351,7 +351,7 @@ function onLiveEvent(event) {
     prependToFeed([event]);
   }
   updateFeedNote();
-  table.addLive(event);
+  if (withinWindow(event, state)) table.addLive(event);
 }
 
 feedToggle.addEventListener("click", () => {

@@ -3,7 +3,7 @@
 import { buildUrl, getJson } from "./api.js";
 import { byId, h, setText } from "./dom.js";
 import { EventDialog } from "./event_dialog.js";
-import { EventTable } from "./event_table.js";
+import { EventTable, withinWindow } from "./event_table.js";
 import { formatDateTime, formatInt, formatSignedInt, formatSignedValue, formatTime, formatValue } from "./format.js";
 import { gettext, interpolate } from "./i18n.js";
 import { kpiDelta, renderKpi, windowText } from "./kpis.js";
@@ -279,19 +279,12 @@ function onLiveStatus(status) {
   node.querySelector(".status-text").textContent = STATUS_TEXT[status.state](status);
 }
 
-// Um evento ao vivo só conta na tabela se cair na janela escolhida (uma janela de/até no passado não cresce).
-function inWindow(event) {
-  if (!state.from && !state.to) return true;
-  const moment = Date.parse(event.timestamp);
-  return (!state.from || moment >= Date.parse(state.from)) && (!state.to || moment < Date.parse(state.to));
-}
-
 function onLiveEvent(event) {
   const lastSeen = byId("trader-last-seen");
   if (lastSeen && (!lastSeen.dateTime || Date.parse(event.timestamp) > Date.parse(lastSeen.dateTime))) {
     lastSeen.replaceWith(h("time", { id: "trader-last-seen", datetime: event.timestamp, text: formatDateTime(event.timestamp) }));
   }
-  if (inWindow(event)) table.addLive(event);
+  if (withinWindow(event, state)) table.addLive(event);
 }
 
 const live = new LiveFeed({
