@@ -31,18 +31,25 @@ DOCS_IMAGE = DOCS / "dashboard.png"
 KINDS = [("purchase", 0.45, 250.0), ("login", 0.3, 0.0), ("deposit", 0.15, 1200.0), ("withdraw", 0.1, 600.0)]
 
 
-def seed_realistic(total: int = 400, *, days: int = 1) -> None:
-    """Movimento com ciclo diário (mais eventos à tarde) nos últimos ``days`` dias, semente fixa."""
+def seed_realistic(total: int = 400, *, days: int = 1) -> int:
+    """Movimento com ciclo diário (mais eventos à tarde) nos últimos ``days`` dias, semente fixa.
+
+    Devolve quantos eventos caem nas últimas 24 h. Nenhum fica a menos de meia hora da borda
+    de 24 h (a semeadura leva segundos e a janela anda junto com o relógio).
+    """
     rng = random.Random(42)
     users = [f"trader-{index:02d}" for index in range(1, 31)]
     weights = [1 / (rank + 1) for rank in range(len(users))]
+    last_day = 0
     for _ in range(total):
         while True:
-            # Meia hora de folga no começo da janela: a semeadura leva segundos e o período anda.
-            minutes = rng.uniform(1, days * 24 * 60 - 30)
+            minutes = rng.uniform(1, days * 24 * 60)
+            if abs(minutes - 24 * 60) < 30:
+                continue
             hour_of_day = (24 - minutes / 60) % 24
             if rng.random() < 0.35 + 0.65 * max(0.0, math.sin((hour_of_day - 8) / 14 * math.pi)):
                 break
+        last_day += minutes < 24 * 60
         kind, _share, base = rng.choices(KINDS, weights=[share for _, share, _ in KINDS])[0]
         value = round(base * rng.lognormvariate(0, 0.6), 2) if base else 0.0
         ingest(
@@ -52,13 +59,15 @@ def seed_realistic(total: int = 400, *, days: int = 1) -> None:
             ago=timedelta(minutes=minutes),
             metadata={"asset": rng.choice(["PETR4", "VALE3", "ITUB4", "BBAS3"]), "channel": rng.choice(["app", "web"])},
         )
+    return last_day
 
 
 def test_dashboard_screenshot_with_history_and_live_feed(page, staff_user, live_server_url, sign, page_probe):
-    seed_realistic(400)
+    last_day = seed_realistic(800, days=2)
     log_in(page, "admin")
     expect(page.locator("#live-status")).to_have_attribute("data-state", "online")
-    expect(page.locator("#kpi-count")).to_have_text("400")
+    expect(page.locator("#kpi-count")).to_have_text(str(last_day))
+    expect(page.locator("#kpi-count-delta")).not_to_be_empty()
 
     live = [("trader-04", "purchase", 1520.0), ("trader-07", "deposit", 2500.0), ("trader-02", "login", 0.0)]
     for user_id, kind, value in live:
@@ -72,7 +81,7 @@ def test_dashboard_screenshot_with_history_and_live_feed(page, staff_user, live_
 
     ARTIFACTS.mkdir(exist_ok=True)
     target = ARTIFACTS / "dashboard.png"
-    page.screenshot(path=str(target), full_page=True)
+    page.screenshot(path=str(target), full_page=True, animations="disabled")
     assert target.stat().st_size > 20_000
     assert page_probe.errors == []
     if os.environ.get("UPDATE_DOCS_SCREENSHOT") == "1":
