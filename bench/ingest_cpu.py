@@ -38,6 +38,8 @@ import django
 
 django.setup()
 
+from django.test import RequestFactory  # noqa: E402
+
 from bench.servers import write_requests  # noqa: E402
 from events.store import get_store  # noqa: E402
 from events.webhook import Delivery, process_delivery  # noqa: E402
@@ -56,7 +58,8 @@ def deliveries(count: int) -> list[Delivery]:
                 "webhook-timestamp": ts,
                 "webhook-signature": signature,
             }
-            out.append(Delivery(headers, body.encode(), "127.0.0.1", len(body)))
+            request = RequestFactory().post("/api/webhook/event", body, content_type="application/json")
+            out.append(Delivery(headers, body.encode(), "127.0.0.1", len(body), request))
         return out
 
 
