@@ -350,6 +350,9 @@ WS_RECHECK_SECONDS: float = env.float("WS_RECHECK_SECONDS", default=60.0)
 WS_MAILBOX_SIZE: int = env.int("WS_MAILBOX_SIZE", default=1000)
 # Retomada: no máximo tantos eventos reenviados; além disso, resync_required.
 WS_REPLAY_LIMIT: int = env.int("WS_REPLAY_LIMIT", default=500)
+# Retomadas lendo o armazenamento ao mesmo tempo, por processo (as demais esperam a vez):
+# sempre sobram threads do pool (STORE_THREADS) para a ingestão.
+WS_REPLAY_CONCURRENCY: int = env.int("WS_REPLAY_CONCURRENCY", default=4)
 # Cursor mais atrasado que isso nem é consultado (a varredura seria cara): resync_required.
 WS_RESUME_SCAN_LIMIT: int = env.int("WS_RESUME_SCAN_LIMIT", default=50_000)
 if REDIS_URL:

@@ -244,7 +244,8 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
 
     async def _replay_locked(self, cursor: int) -> None:
         try:
-            replay = await run_store(feed_replay, cursor=cursor, subscription=self.subscription)
+            async with replay_slot():
+                replay = await run_store(feed_replay, cursor=cursor, subscription=self.subscription)
         except StoreUnavailable:
             logger.warning("retomada do feed adiada: armazenamento indisponível")
             await self._error("store_unavailable", _("Armazenamento indisponível; tente retomar mais tarde."))
@@ -389,6 +390,25 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         # Se o cliente já saiu, o fechamento também falha com OSError: nada a fazer.
         with contextlib.suppress(OSError):
             await self.close(code=CLOSE_UNAUTHENTICATED, reason=code)
+
+
+_replay_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def replay_slot() -> asyncio.Semaphore:
+    """Vaga para uma retomada (``WS_REPLAY_CONCURRENCY`` por processo e laço de eventos).
+
+    As retomadas leem muito do armazenamento; limitadas, nunca ocupam todas as threads
+    do pool e a ingestão (e os outros sockets) seguem andando. As que esperam a vez
+    esperam no laço, sem custo.
+    """
+    loop = asyncio.get_running_loop()
+    slots = _replay_slots.get(loop)
+    if slots is None:
+        for stale in [other for other in _replay_slots if other.is_closed()]:
+            del _replay_slots[stale]
+        slots = _replay_slots[loop] = asyncio.Semaphore(settings.WS_REPLAY_CONCURRENCY)
+    return slots
 
 
 def _iso(epoch: float | None) -> str | None:
