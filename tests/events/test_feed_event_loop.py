@@ -42,7 +42,7 @@ def _history(store: EventStore) -> None:
     now = datetime.now(UTC)
     store.insert_events_bulk(
         [
-            {  # type: ignore[misc]
+            {
                 "_id": ObjectId(),
                 "userId": f"u{index % 7}",
                 "type": "purchase",
