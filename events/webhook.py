@@ -2,7 +2,7 @@
 
 O caminho quente é um app ASGI próprio (``WebhookApp``), montado antes do Django
 em ``trader_monitor/asgi.py``: evita a pilha de middleware e o salto para a thread
-síncrona, que limitam a vazão (ver DESIGN.md). A lógica fica em ``process_delivery``
+síncrona, que limitam a vazão (``bench/RESULTS.md``). A lógica fica em ``process_delivery``
 (síncrona, pura em relação ao HTTP), usada também pela view Django de mesma rota.
 """
 
