@@ -27,6 +27,8 @@ os.environ.update(
         "WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         "WEBHOOK_RATE_LIMIT": "",
         "MONGO_URI": "mongomock://localhost/bench_ingest_cpu",
+        # O bench mede o armazenamento em memória (não há MongoDB aqui): permitido de propósito.
+        "MONGO_ALLOW_IN_MEMORY": "true",
         "DATABASE_URL": "sqlite://:memory:",
         "REDIS_URL": "",
         "ROLLUP_FLUSH_SECONDS": "0",
