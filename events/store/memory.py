@@ -282,13 +282,21 @@ class InMemoryStore:
             after = KeysetPosition(page[-1]["timestamp"], page[-1]["_id"])
 
     def events_after_seq(
-        self, seq: int, *, limit: int, types: tuple[str, ...] = (), user_id: str | None = None
+        self,
+        seq: int,
+        *,
+        limit: int,
+        upto: int | None = None,
+        types: tuple[str, ...] = (),
+        user_id: str | None = None,
     ) -> list[dict[str, Any]]:
         wanted = EventFilter(types=types, user_id=user_id)
         out: list[dict[str, Any]] = []
         with self._lock:
             position = _bisect_seq(self._by_seq, seq)
-            for _seq, event_id in itertools.islice(self._by_seq, position, None):
+            for event_seq, event_id in itertools.islice(self._by_seq, position, None):
+                if upto is not None and event_seq > upto:
+                    break
                 document = self._docs.get(event_id)
                 if document is None or not wanted.matches(document):
                     continue

@@ -34,7 +34,7 @@ def test_store_suite_runs_against_real_mongodb_7_and_8_as_replica_sets() -> None
     run = commands(job)
 
     assert job["strategy"]["matrix"]["mongo"] == ["7.0", "8.0"]
-    assert 'mongo:${{ matrix.mongo }}' in run
+    assert "mongo:${{ matrix.mongo }}" in run
     assert "--replSet rs0" in run
     assert "rs.initiate" in run
     assert "enableTestCommands=1" in run
