@@ -6,6 +6,7 @@ recusa subir sem ``DJANGO_SECRET_KEY`` e ``WEBHOOK_SECRET``.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -26,8 +27,11 @@ SECRET_KEY: str = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY é obrigatório com DJANGO_DEBUG desligado.")
-    # Chave só para desenvolvimento local; nunca usada com DEBUG desligado.
-    SECRET_KEY = "dev-insecure-trader-monitor-key-change-me-0123456789abcdef"  # noqa: S105  # nosec B105
+    # Desenvolvimento sem chave: uma aleatória a cada início do processo. Uma constante no
+    # código seria pública e permitiria forjar sessões e JWTs (inclusive do admin da demo);
+    # o preço é que sessões e tokens não sobrevivem a um reinício — e processos diferentes
+    # não aceitam os tokens uns dos outros (defina DJANGO_SECRET_KEY para isso).
+    SECRET_KEY = secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS: list[str] = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
@@ -197,7 +201,8 @@ SIMPLE_JWT: dict[str, Any] = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    # Vazia conta como ausente: nunca assinar com uma chave vazia.
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
 
