@@ -15,6 +15,8 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from trader_monitor.networks import DEFAULT_INTERNAL_NETWORKS, networks_parse
+
 BASE_DIR = Path(__file__).resolve().parent.parent
 
 env = environ.Env()
@@ -273,6 +275,14 @@ LOGGING: dict[str, Any] = {
 }
 
 METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
+# Sem METRICS_TOKEN, /metrics só responde a estas redes (CIDR, separadas por vírgula).
+# O endereço comparado é o REMOTE_ADDR entregue pelo servidor ASGI: o X-Forwarded-For só
+# conta quando vem de um proxy listado em FORWARDED_ALLOW_IPS (uvicorn, imagem Docker).
+METRICS_ALLOWED_NETWORKS: list[str] = env.list("METRICS_ALLOWED_NETWORKS", default=list(DEFAULT_INTERNAL_NETWORKS))
+try:
+    networks_parse(METRICS_ALLOWED_NETWORKS)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_exc}") from None
 SENTRY_DSN: str = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:  # pragma: no cover - depende de serviço externo
     import sentry_sdk

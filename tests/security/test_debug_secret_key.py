@@ -19,7 +19,7 @@ ROOT = Path(__file__).resolve().parents[2]
 pytestmark = pytest.mark.slow
 
 # A constante que o código usava até esta correção: um JWT assinado com ela não pode valer.
-FORMER_PUBLIC_KEY = "dev-insecure-trader-monitor-key-change-me-0123456789abcdef"  # noqa: S105
+FORMER_PUBLIC_KEY = "dev-insecure-trader-monitor-key-change-me-0123456789abcdef"
 
 PROBE = textwrap.dedent(
     """
