@@ -13,6 +13,7 @@ from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
 from events.store import StoreUnavailable
+from trader_monitor.exceptions import CodedAuthenticationFailed
 from trader_monitor.logging import request_id_var
 
 RATELIMITED_RETRY_AFTER_SECONDS = 60
@@ -71,7 +72,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         code = getattr(exc, "default_code", None)
         if isinstance(exc.get_codes(), str):
             code = exc.get_codes()
-        if code and response.status_code not in _CODES:
+        if code and (response.status_code not in _CODES or isinstance(exc, CodedAuthenticationFailed)):
             body["error"] = code
     response.data = body
     return response

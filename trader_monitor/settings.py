@@ -15,6 +15,7 @@ import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
 
+from trader_monitor.durations import duration_parse
 from trader_monitor.networks import DEFAULT_INTERNAL_NETWORKS, networks_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
@@ -185,7 +186,8 @@ ALLOW_SIGNUP: bool = env.bool("ALLOW_SIGNUP", default=False)
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # A do simplejwt mais a geração das credenciais (claim "ver"): tokens revogados caem na hora.
+        "accounts.authentication.VersionedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -207,6 +209,13 @@ SIMPLE_JWT: dict[str, Any] = {
     "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
+
+# Duração máxima de uma sessão JWT desde o login (claim auth_time, preservado na rotação do
+# refresh): depois dela a renovação dá 401 session_expired. Segundos, "7d", "12h" ou ISO-8601.
+try:
+    JWT_SESSION_MAX_AGE: timedelta = duration_parse(env.str("JWT_SESSION_MAX_AGE", default="7d"))
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"JWT_SESSION_MAX_AGE: {_exc}") from None
 
 SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Trader Monitor API",
@@ -293,6 +302,9 @@ if SENTRY_DSN:  # pragma: no cover - depende de serviço externo
 # Limites por rota (formato django-ratelimit, ex.: "10/m"). ``default`` vale para
 # toda view DRF sem limite próprio (por usuário autenticado, senão por IP).
 # ``auth-login`` e ``auth-register`` contam por IP+usuário; ``auth-login-ip``, por IP.
+# Cadastro aberto (ALLOW_SIGNUP) também por IP (``auth-register-ip``) e no total de todos
+# os IPs (``auth-register-global``); cadastros feitos pela equipe não contam nesses dois.
+# ``auth-password`` conta tentativas de troca de senha por usuário.
 # Sobrescreva pelo ambiente: API_RATE_LIMITS="auth-login=5/m,events-list=120/m"
 # (uma rota com valor vazio ou "off" fica sem limite próprio).
 API_RATE_LIMITS_ENABLED: bool = env.bool("API_RATE_LIMITS_ENABLED", default=True)
@@ -301,6 +313,9 @@ API_RATE_LIMITS: dict[str, str] = {
     "auth-login": "10/m",
     "auth-login-ip": "60/m",
     "auth-register": "10/h",
+    "auth-register-ip": "5/h",
+    "auth-register-global": "50/h",
+    "auth-password": "10/h",
     **env.dict("API_RATE_LIMITS", default={}),
 }
 
