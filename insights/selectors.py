@@ -9,6 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -17,6 +18,18 @@ from events.buckets import Family, Window
 from events.selectors import summary_compute
 from insights.digest import digest_build
 from insights.models import InsightCall
+
+PAID_MODEL_PERMISSION = "insights.use_paid_model"
+
+
+def insight_paid_model_allowed(*, user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """O usuário pode disparar chamadas pagas ao modelo? Equipe (``is_staff``) ou a permissão.
+
+    ``has_perm`` já cobre superusuário, grupos e conta inativa (nunca).
+    """
+    if user is None or not user.is_authenticated or not user.is_active:
+        return False
+    return bool(getattr(user, "is_staff", False)) or user.has_perm(PAID_MODEL_PERMISSION)
 
 
 @dataclass(frozen=True)

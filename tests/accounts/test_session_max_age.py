@@ -118,3 +118,18 @@ def test_logging_in_again_starts_a_new_session() -> None:
         response = _refresh(fresh["refresh"])
 
     assert response.status_code == HTTPStatus.OK
+
+
+def test_the_refusal_explains_itself_in_the_clients_language(settings: Any) -> None:
+    settings.JWT_SESSION_MAX_AGE = timedelta(hours=1)
+    make_user("ana")
+    with time_machine.travel(LOGIN_AT, tick=False) as clock:
+        tokens = login_pair("ana")
+        clock.shift(timedelta(hours=1))
+        body = {"refresh": tokens["refresh"]}
+        portuguese = APIClient().post("/api/auth/refresh", body, format="json").json()
+        english = APIClient().post("/api/auth/refresh", body, format="json", HTTP_ACCEPT_LANGUAGE="en").json()
+
+    assert portuguese["detail"].startswith("Sessão expirada")
+    assert english == {"error": "session_expired", "detail": english["detail"]}
+    assert english["detail"].startswith("Session expired")
