@@ -9,7 +9,7 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
 from django.db.models import Sum
 from django.utils import timezone
 
@@ -27,7 +27,7 @@ def insight_paid_model_allowed(*, user: AbstractBaseUser | AnonymousUser | None)
 
     ``has_perm`` já cobre superusuário, grupos e conta inativa (nunca).
     """
-    if user is None or not user.is_authenticated or not user.is_active:
+    if not isinstance(user, PermissionsMixin) or not user.is_authenticated or not user.is_active:
         return False
     return bool(getattr(user, "is_staff", False)) or user.has_perm(PAID_MODEL_PERMISSION)
 
