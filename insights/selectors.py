@@ -9,10 +9,11 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
-from django.contrib.auth.models import AbstractBaseUser, AnonymousUser, PermissionsMixin
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.models import User
 from events import buckets
 from events.buckets import Family, Window
 from events.selectors import summary_compute
@@ -27,9 +28,9 @@ def insight_paid_model_allowed(*, user: AbstractBaseUser | AnonymousUser | None)
 
     ``has_perm`` já cobre superusuário, grupos e conta inativa (nunca).
     """
-    if not isinstance(user, PermissionsMixin) or not user.is_authenticated or not user.is_active:
+    if not isinstance(user, User) or not user.is_active:
         return False
-    return bool(getattr(user, "is_staff", False)) or user.has_perm(PAID_MODEL_PERMISSION)
+    return user.is_staff or user.has_perm(PAID_MODEL_PERMISSION)
 
 
 @dataclass(frozen=True)
