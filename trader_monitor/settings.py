@@ -54,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "csp",
     "channels",
     "accounts",
     "events",
@@ -63,6 +64,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "trader_monitor.middleware.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -224,6 +226,9 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Sem o validador on-line do Swagger: ele buscaria uma imagem em outra origem (a CSP
+    # recusa) e mandaria a URL do esquema a terceiros.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
@@ -249,6 +254,24 @@ if not DEBUG:
     # O health-check de balanceadores chega por HTTP puro dentro da rede interna.
     SECURE_REDIRECT_EXEMPT = [r"^api/health", r"^metrics$"]
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Content-Security-Policy (django-csp) para toda resposta do Django que não traga a sua: admin,
+# Swagger UI (/api/docs/, servido da própria origem pelo sidecar, script de início em arquivo
+# à parte), erros e JSON. Nada inline, nada de outra origem. O painel e o login mandam uma
+# política própria, com o WebSocket (dashboard/security.py), que o middleware não sobrescreve.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Observabilidade ---------------------------------------------------------
 LOG_FORMAT: str = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
