@@ -208,7 +208,9 @@ class LogoutAllApi(APIView):
         description=(
             "Revoga todo token (access e refresh) e toda sessão do usuário autenticado, inclusive "
             "os usados nesta chamada. Access tokens revogados são recusados na requisição "
-            "seguinte (401 `token_revoked`); sockets abertos do feed fecham com 4401."
+            "seguinte (401 `token_revoked`). Sockets do feed abertos pela sessão do painel fecham "
+            "com 4401 na próxima reconferência (`WS_RECHECK_SECONDS`); os abertos por JWT, quando "
+            "o access expira."
         ),
         tags=["auth"],
         request=None,
