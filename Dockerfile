@@ -48,7 +48,7 @@ COPY . .
 RUN DJANGO_DEBUG=false \
     DJANGO_SECRET_KEY=collectstatic-only-not-used-at-runtime \
     WEBHOOK_SECRET=whsec_Y29sbGVjdHN0YXRpYy1vbmx5LW5vdC11c2Vk \
-    MONGO_URI=mongomock://localhost/build \
+    MONGO_URI=mongodb://collectstatic.invalid/build \
     python manage.py collectstatic --noinput --verbosity 0 \
     && mkdir -p /data \
     && chown app:app /data \

@@ -40,6 +40,8 @@ os.environ.update(
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "MONGO_URI": "mongomock://localhost/bench_datasets",
+        # O bench mede o armazenamento em memória (não há MongoDB aqui): permitido de propósito.
+        "MONGO_ALLOW_IN_MEMORY": "true",
         "DATABASE_URL": "sqlite://:memory:",
         "REDIS_URL": "",
         # Sem gravador em segundo plano: a carga recalcula os rollups de uma vez.
@@ -60,10 +62,11 @@ from django.core.management import call_command  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import User  # noqa: E402
-from events.buckets import Window  # noqa: E402
+from events.domain import EventFilter, KeysetPosition  # noqa: E402
 from events.selectors import summary_cached, summary_compute  # noqa: E402
 from events.serializers import ListCursor, encode_cursor  # noqa: E402
-from events.store import EventFilter, KeysetPosition, get_store  # noqa: E402
+from events.store import get_store  # noqa: E402
+from events.windows import Window  # noqa: E402
 
 TYPES = ("login", "logout", "deposit", "withdraw", "purchase", "sell")
 USERS = 500

@@ -38,9 +38,10 @@ from django.core.management import call_command  # noqa: E402
 from rest_framework.test import APIClient  # noqa: E402
 
 from accounts.models import User  # noqa: E402
+from events.domain import EventFilter, KeysetPosition  # noqa: E402
 from events.selectors import event_list  # noqa: E402
 from events.serializers import ListCursor, encode_cursor  # noqa: E402
-from events.store import EventFilter, KeysetPosition, get_store  # noqa: E402
+from events.store import get_store  # noqa: E402
 
 TYPES = ["login", "logout", "purchase", "deposit", "withdraw"]
 

@@ -22,21 +22,15 @@ from django.utils.translation import gettext as _
 from django.utils.translation import gettext_lazy
 
 from events import selectors
-from events.domain import event_to_json, parse_event_id
-from events.selectors import RangeError
+from events.domain import EventFilter, event_to_json, parse_event_id
 from events.services import event_delete
-from events.store import EventFilter, StoreUnavailable
+from events.store import StoreUnavailable
+from events.windows import RANGE_PRESETS, RangeError, resolve_window
 
 logger = logging.getLogger(__name__)
 
 PER_PAGE = 50
-RANGE_FILTERS = [
-    ("", gettext_lazy("Todo o período")),
-    ("15m", gettext_lazy("Últimos 15 minutos")),
-    ("24h", gettext_lazy("Últimas 24 horas")),
-    ("7d", gettext_lazy("Últimos 7 dias")),
-    ("30d", gettext_lazy("Últimos 30 dias")),
-]
+RANGE_FILTERS = [("", gettext_lazy("Todo o período")), *RANGE_PRESETS]
 # Sem período escolhido, os tipos sugeridos no filtro vêm dos últimos 30 dias.
 TYPE_HINT_RANGE = "30d"
 
@@ -84,10 +78,8 @@ def event_list_view(site: admin.AdminSite, request: HttpRequest) -> HttpResponse
     query = request.GET.get("q", "").strip()[:128]
     now = datetime.now(UTC)
     try:
-        window = selectors.resolve_window(
-            range_name=range_name or None, start=None, end=None, now=now, default_range=None
-        )
-        hint_window = window or selectors.resolve_window(range_name=TYPE_HINT_RANGE, start=None, end=None, now=now)
+        window = resolve_window(range_name=range_name or None, start=None, end=None, now=now, default_range=None)
+        hint_window = window or resolve_window(range_name=TYPE_HINT_RANGE, start=None, end=None, now=now)
         event_filter = EventFilter(
             types=(event_type,) if event_type else (),
             user_id=query or None,

@@ -9,7 +9,8 @@ from asgiref.sync import async_to_sync
 from django.utils.translation import gettext as _
 from drf_spectacular.types import OpenApiTypes
 from drf_spectacular.utils import OpenApiExample, OpenApiParameter, OpenApiResponse, extend_schema, inline_serializer
-from rest_framework import serializers, status
+from rest_framework import serializers, status, viewsets
+from rest_framework.decorators import action
 from rest_framework.exceptions import NotFound, ValidationError
 from rest_framework.permissions import AllowAny, BasePermission, IsAuthenticated
 from rest_framework.request import Request
@@ -17,17 +18,9 @@ from rest_framework.response import Response
 from rest_framework.views import APIView
 
 from accounts.permissions import IsStaff
-from events.buckets import Window
-from events.domain import EventPayload, isoformat, parse_event_id
-from events.selectors import (
-    DEFAULT_RANGE,
-    RangeError,
-    event_get,
-    event_list,
-    resolve_window,
-    summary_cached,
-    timeseries_compute,
-)
+from events.domain import EventFilter, EventPayload, parse_event_id
+from events.feed.publish import event_broadcast
+from events.selectors import event_get, event_list, summary_cached, timeseries_compute
 from events.serializers import (
     SORTS,
     EventListInputSerializer,
@@ -38,12 +31,11 @@ from events.serializers import (
     SummaryOutputSerializer,
     TimeseriesInputSerializer,
     TimeseriesOutputSerializer,
-    check_span,
     encode_cursor,
 )
-from events.services import event_broadcast, event_delete
-from events.store import EventFilter
+from events.services import event_delete
 from events.webhook import MAX_KEY_LENGTH, Delivery, process_delivery
+from events.windows import DEFAULT_RANGE, RangeError, Window, check_span, isoformat, resolve_window
 from trader_monitor.openapi import ErrorSerializer, error_responses
 
 # Os limites documentados são os que o servidor aplica: cabeçalho vazio conta como ausente
@@ -100,7 +92,7 @@ class WebhookEventView(APIView):
     authentication_classes = []  # noqa: RUF012
     permission_classes = [AllowAny]  # noqa: RUF012
     parser_classes = []  # noqa: RUF012
-    # Tem limite próprio, por IP e com falha aberta (events.webhook._rate_limited).
+    # Tem limites próprios (por remetente e, para tentativas inválidas, por IP), com falha aberta.
     throttle_classes = []  # noqa: RUF012
 
     @extend_schema(
@@ -147,14 +139,16 @@ class WebhookEventView(APIView):
         headers = {name.lower(): value for name, value in request.headers.items()}
         too_large = len(body) > limit
         kept = body[: settings.QUARANTINE_BODY_BYTES] if too_large else body
-        delivery = Delivery(headers, kept, request.META.get("REMOTE_ADDR"), len(body), too_large=too_large)
+        delivery = Delivery(
+            headers, kept, request.META.get("REMOTE_ADDR"), len(body), request._request, too_large=too_large
+        )
         result = process_delivery(delivery)
         if result.broadcast is not None:
             async_to_sync(event_broadcast)(event=result.broadcast, cursor=result.cursor)
         return Response(result.body, status=result.status, headers=result.headers)
 
 
-# --- leitura e remoção -------------------------------------------------------------
+# --- leitura e remoção (ViewSet) ------------------------------------------------------
 
 _EVENT_ID = OpenApiParameter(
     "event_id",
@@ -169,28 +163,34 @@ def _range_error(exc: RangeError) -> ValidationError:
 
 
 def _window(params: dict[str, Any], *, now: datetime) -> Window:
-    """Janela do resumo/série: ``range`` (padrão 24h) ou ``from``/``to``."""
+    """Janela do resumo/série: ``range`` (padrão 24h) ou ``from``/``to``, até 366 dias."""
     try:
         window = resolve_window(range_name=params.get("range"), start=params.get("from"), end=params.get("to"), now=now)
+        if window is None:  # não acontece: com o range padrão sempre há janela
+            raise RangeError("range", _("Janela indefinida."))
+        return check_span(window)
     except RangeError as exc:
         raise _range_error(exc) from None
-    if window is None:  # não acontece: com default_range sempre há janela
-        raise ValidationError({"range": [_("Janela indefinida.")]})
-    check_span(window.start, window.end)
-    return window
+
+
+def _filter(params: dict[str, Any], window: Window | None) -> EventFilter:
+    return EventFilter(
+        types=params.get("type", ()),
+        user_id=params.get("userId"),
+        start=window.start if window else None,
+        end=window.end if window else None,
+    )
 
 
 def _list_filter(params: dict[str, Any], *, now: datetime) -> EventFilter:
     """Filtros da listagem; sem ``range``/``from``/``to`` a listagem cobre todo o histórico."""
-    start, end = params.get("from"), params.get("to")
-    if params.get("range"):
-        try:
-            window = resolve_window(range_name=params["range"], start=None, end=None, now=now, default_range=None)
-        except RangeError as exc:
-            raise _range_error(exc) from None
-        if window is not None:
-            start, end = window.start, window.end
-    return EventFilter(types=params.get("type", ()), user_id=params.get("userId"), start=start, end=end)
+    try:
+        window = resolve_window(
+            range_name=params.get("range"), start=params.get("from"), end=params.get("to"), now=now, default_range=None
+        )
+    except RangeError as exc:
+        raise _range_error(exc) from None
+    return _filter(params, window)
 
 
 def _link(request: Request, **params: Any) -> str:
@@ -200,7 +200,20 @@ def _link(request: Request, **params: Any) -> str:
     return request.build_absolute_uri(f"{request.path}?{query.urlencode()}")
 
 
-class EventListApi(APIView):
+class IsStaffToDelete(BasePermission):
+    """Leitura para qualquer usuário autenticado; remoção só para administradores."""
+
+    def has_permission(self, request: Request, view: APIView) -> bool:
+        return request.method != "DELETE" or IsStaff().has_permission(request, view)
+
+
+class EventViewSet(viewsets.ViewSet):
+    """``/api/events``: listagem, detalhe, remoção, resumo e série — só traduz entrada e saída."""
+
+    permission_classes = [IsAuthenticated, IsStaffToDelete]  # noqa: RUF012
+    lookup_field = "event_id"
+    lookup_value_regex = "[^/]+"
+
     @extend_schema(
         operation_id="events_list",
         summary="Listar eventos",
@@ -220,7 +233,7 @@ class EventListApi(APIView):
         parameters=[EventListInputSerializer],
         responses={200: EventListOutputSerializer, **error_responses(400, 401, 429, 503)},
     )
-    def get(self, request: Request) -> Response:
+    def list(self, request: Request) -> Response:
         params_serializer = EventListInputSerializer(data=request.query_params)
         params_serializer.is_valid(raise_exception=True)
         params = params_serializer.validated_data
@@ -264,17 +277,6 @@ class EventListApi(APIView):
         }
         return Response(EventListOutputSerializer(body).data)
 
-
-class IsStaffToDelete(BasePermission):
-    """Leitura para qualquer usuário autenticado; remoção só para administradores."""
-
-    def has_permission(self, request: Request, view: APIView) -> bool:
-        return request.method != "DELETE" or IsStaff().has_permission(request, view)
-
-
-class EventDetailApi(APIView):
-    permission_classes = [IsAuthenticated, IsStaffToDelete]  # noqa: RUF012
-
     @extend_schema(
         operation_id="events_retrieve",
         summary="Detalhar evento",
@@ -285,7 +287,7 @@ class EventDetailApi(APIView):
             **error_responses(401, 404, 429, 503, e404="Id desconhecido ou malformado."),
         },
     )
-    def get(self, request: Request, event_id: str) -> Response:
+    def retrieve(self, request: Request, event_id: str) -> Response:
         event = event_get(event_id=event_id)
         if event is None:
             raise NotFound(_("Evento não encontrado."))
@@ -294,7 +296,10 @@ class EventDetailApi(APIView):
     @extend_schema(
         operation_id="events_destroy",
         summary="Remover evento (administradores)",
-        description="Remove o evento e desconta-o das agregações.",
+        description=(
+            "Remove o evento e desconta-o das agregações. A entrega de origem fica lembrada: "
+            "um reenvio dela responde `200 {duplicate: true, deleted: true}` e não recria o evento."
+        ),
         tags=["events"],
         parameters=[_EVENT_ID],
         responses={
@@ -304,65 +309,76 @@ class EventDetailApi(APIView):
             ),
         },
     )
-    def delete(self, request: Request, event_id: str) -> Response:
+    def destroy(self, request: Request, event_id: str) -> Response:
         oid = parse_event_id(event_id)
         if oid is None or not event_delete(event_id=oid):
             raise NotFound(_("Evento não encontrado."))
         return Response(status=status.HTTP_204_NO_CONTENT)
 
-
-class EventSummaryApi(APIView):
     @extend_schema(
         operation_id="events_summary",
         summary="Resumo da janela",
         description=(
-            "Por tipo: contagem, soma e média; ticket médio (geral e de `purchase`); top N "
-            "usuários por valor e por frequência. Calculado a partir das agregações, com a "
-            "janela efetiva (arredondada para fora até os baldes) na resposta. Guardado em "
-            f"cache por `SUMMARY_CACHE_SECONDS` com chave nos parâmetros como enviados; padrão `range={DEFAULT_RANGE}`."
+            "Por tipo: contagem, soma e média; ticket médio (geral e de `purchase`); usuários ativos; "
+            "top N usuários por valor e por frequência. Todos os números cobrem **exatamente** a "
+            "janela pedida (`from` inclusivo, `to` exclusivo, ao milissegundo) e os filtros `type`/"
+            "`userId`: os mesmos eventos que `GET /api/events` devolve com os mesmos parâmetros. "
+            f"Guardado em cache por `SUMMARY_CACHE_SECONDS`; padrão `range={DEFAULT_RANGE}`."
         ),
         tags=["events"],
         parameters=[SummaryInputSerializer],
         responses={200: SummaryOutputSerializer, **error_responses(400, 401, 429, 503)},
     )
-    def get(self, request: Request) -> Response:
+    @action(detail=False, methods=["get"])
+    def summary(self, request: Request) -> Response:
         params_serializer = SummaryInputSerializer(data=request.query_params)
         params_serializer.is_valid(raise_exception=True)
         params = params_serializer.validated_data
         now = datetime.now(UTC)
         window = _window(params, now=now)
-        summary = summary_cached(cache_key_parts=_cache_key(params), window=window, top=params["top"], now=now)
+        summary = summary_cached(
+            cache_key_parts=_cache_key(params),
+            window=window,
+            top=params["top"],
+            now=now,
+            event_filter=_filter(params, None),
+        )
         # O seletor já devolve a forma pública (conferida contra o esquema pelos testes
         # do Schemathesis); reserializar custava ~0,26 ms num acerto de cache de ~1,6 ms.
         return Response(summary)
 
-
-def _cache_key(params: dict[str, Any]) -> tuple[str, ...]:
-    start, end = params.get("from"), params.get("to")
-    return (
-        "v1",
-        f"range={params.get('range') or ('' if start or end else DEFAULT_RANGE)}",
-        f"from={isoformat(start) if start else ''}",
-        f"to={isoformat(end) if end else ''}",
-        f"top={params['top']}",
-    )
-
-
-class EventTimeseriesApi(APIView):
     @extend_schema(
         operation_id="events_timeseries",
         summary="Série temporal da janela",
         description=(
-            "Contagem e soma por intervalo (e contagem por tipo), no máximo 120 pontos, "
-            f"a partir das agregações. Mesmos parâmetros de janela do resumo; padrão `range={DEFAULT_RANGE}`."
+            "Contagem e soma por intervalo (e contagem por tipo), no máximo 120 pontos. Exata: cada "
+            "ponto cobre `[from, to)` (o primeiro e o último recortados pela janela) e a soma dos "
+            "pontos é o total do resumo com os mesmos parâmetros. Mesmos parâmetros de janela e "
+            f"filtros do resumo; padrão `range={DEFAULT_RANGE}`."
         ),
         tags=["events"],
         parameters=[TimeseriesInputSerializer],
         responses={200: TimeseriesOutputSerializer, **error_responses(400, 401, 429, 503)},
     )
-    def get(self, request: Request) -> Response:
+    @action(detail=False, methods=["get"])
+    def timeseries(self, request: Request) -> Response:
         params_serializer = TimeseriesInputSerializer(data=request.query_params)
         params_serializer.is_valid(raise_exception=True)
+        params = params_serializer.validated_data
         now = datetime.now(UTC)
-        window = _window(params_serializer.validated_data, now=now)
-        return Response(TimeseriesOutputSerializer(timeseries_compute(window=window, now=now)).data)
+        window = _window(params, now=now)
+        series = timeseries_compute(window=window, now=now, event_filter=_filter(params, None))
+        return Response(TimeseriesOutputSerializer(series).data)
+
+
+def _cache_key(params: dict[str, Any]) -> tuple[str, ...]:
+    start, end = params.get("from"), params.get("to")
+    return (
+        "v2",
+        f"range={params.get('range') or ('' if start or end else DEFAULT_RANGE)}",
+        f"from={isoformat(start) if start else ''}",
+        f"to={isoformat(end) if end else ''}",
+        f"type={','.join(params.get('type', ()))}",
+        f"userId={params.get('userId') or ''}",
+        f"top={params['top']}",
+    )

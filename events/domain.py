@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypedDict
 
+import bson
+import bson.errors
 from bson import ObjectId
 from pydantic import (
     AwareDatetime,
@@ -23,15 +25,21 @@ from pydantic import (
     field_validator,
 )
 
+from events.windows import isoformat
+
 SCHEMA_VERSION = 1
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 6
 MAX_ABS_VALUE = 1e15
+# O BSON guarda inteiros de até 64 bits com sinal; além disso o driver nem codifica.
+MIN_BSON_INT = -(2**63)
+MAX_BSON_INT = 2**63 - 1
 MAX_FIELD_ERRORS = 20
 # Relógios de remetentes variam um pouco; eventos "do futuro" além disso são erro.
 FUTURE_SKEW = timedelta(minutes=5)
 
 IdempotencySource = Literal["webhook-id", "idempotency-key", "body"]
+SortField = Literal["timestamp", "value"]
 
 
 class PayloadError(Exception):
@@ -54,6 +62,8 @@ def looks_like_operator(value: str) -> bool:
 
 
 def _check_text(value: str) -> str:
+    if not _utf8_encodable(value):
+        raise ValueError("must be valid Unicode (no lone surrogates such as \\ud800)")
     if value != value.strip():
         raise ValueError("must not start or end with whitespace")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
@@ -61,6 +71,14 @@ def _check_text(value: str) -> str:
     if looks_like_operator(value):
         raise ValueError("must not start with '$', '{' or '['")
     return value
+
+
+def _utf8_encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_metadata_node(node: Any, depth: int) -> None:
@@ -77,6 +95,8 @@ def _check_metadata_node(node: Any, depth: int) -> None:
             _check_metadata_node(child, depth + 1)
     elif isinstance(node, float) and not math.isfinite(node):
         raise ValueError("numbers must be finite")
+    elif isinstance(node, int) and not isinstance(node, bool) and not MIN_BSON_INT <= node <= MAX_BSON_INT:
+        raise ValueError("integers must fit in 64 bits (-2^63 to 2^63-1); send larger numbers as strings")
 
 
 class EventPayload(BaseModel):
@@ -114,7 +134,11 @@ class EventPayload(BaseModel):
     def _timestamp_range(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        value = to_storage_precision(value)
+        try:
+            value = to_storage_precision(value)
+        except OverflowError:
+            # Ex.: 9999-12-31T23:59:59-14:00 passa do ano 9999 em UTC.
+            raise ValueError("out of range once converted to UTC") from None
         if value > datetime.now(UTC) + FUTURE_SKEW:
             raise ValueError("must not be more than 5 minutes in the future")
         if value.year < 1970:
@@ -129,6 +153,11 @@ class EventPayload(BaseModel):
         _check_metadata_node(value, 1)
         if len(canonical_json(value)) > MAX_METADATA_BYTES:
             raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes once serialized")
+        try:
+            # O que o MongoDB não guarda é erro de quem enviou (400), nunca um 500 na gravação.
+            bson.encode({"metadata": value})
+        except (bson.errors.BSONError, OverflowError, UnicodeEncodeError) as exc:
+            raise ValueError(f"cannot be stored: {exc}") from None
         return value
 
 
@@ -233,8 +262,37 @@ def build_document(
     return doc
 
 
-def isoformat(moment: datetime) -> str:
-    return moment.astimezone(UTC).isoformat(timespec="milliseconds").replace("+00:00", "Z")
+@dataclass(frozen=True)
+class EventFilter:
+    """Filtros de listagem e de agregação, já validados: tipos, usuário e ``[start, end)``."""
+
+    types: tuple[str, ...] = ()
+    user_id: str | None = None
+    start: datetime | None = None
+    end: datetime | None = None
+
+    def matches(self, doc: dict[str, Any]) -> bool:
+        """O mesmo filtro avaliado em Python (feed ao vivo, armazenamento em memória)."""
+        if self.types and doc.get("type") not in self.types:
+            return False
+        if self.user_id is not None and doc.get("userId") != self.user_id:
+            return False
+        timestamp = doc.get("timestamp")
+        if self.start is not None and (timestamp is None or timestamp < self.start):
+            return False
+        return not (self.end is not None and (timestamp is None or timestamp >= self.end))
+
+    def within(self, start: datetime | None, end: datetime | None) -> EventFilter:
+        """Os mesmos tipos e usuário, noutra janela."""
+        return EventFilter(types=self.types, user_id=self.user_id, start=start, end=end)
+
+
+@dataclass(frozen=True)
+class KeysetPosition:
+    """Posição de paginação por chave: valor do campo de ordenação e ``_id`` do último item."""
+
+    value: Any
+    event_id: ObjectId
 
 
 def event_to_json(doc: EventDocument | dict[str, Any]) -> dict[str, Any]:

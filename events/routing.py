@@ -6,7 +6,7 @@ from typing import Any
 
 from django.urls import path
 
-from events.consumers import EventFeedConsumer
+from events.feed.consumer import EventFeedConsumer
 
 websocket_urlpatterns: list[Any] = [
     path("ws/events/", EventFeedConsumer.as_asgi()),

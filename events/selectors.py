@@ -1,9 +1,15 @@
-"""Leituras do domínio de eventos: listagem, detalhe, resumo e série temporal."""
+"""Leituras do domínio de eventos: listagem, detalhe, resumo e série temporal.
+
+Só leem. Todo número de um resumo ou série cobre exatamente a janela pedida
+``[from, to)`` e os mesmos filtros da listagem (``type``, ``userId``): a janela é
+decomposta em baldes inteiros das agregações e pontas em eventos brutos
+(``events.buckets.decompose``), e as partes são somadas aqui.
+"""
 
 from __future__ import annotations
 
 import contextlib
-import re
+from collections.abc import Iterable
 from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -12,57 +18,26 @@ from django.conf import settings
 from django.core.cache import cache
 
 from events import buckets
-from events.buckets import Family, Window
-from events.domain import event_to_json, isoformat, parse_event_id
-from events.store import EventFilter, KeysetPosition, SortField, get_store
+from events.buckets import Segment
+from events.domain import EventFilter, KeysetPosition, SortField, event_to_json, parse_event_id
+from events.store import get_store
+from events.store.contract import GroupBy
+from events.windows import Window, isoformat
 
-RANGE_PATTERN = re.compile(r"^(?P<n>[1-9][0-9]{0,3})(?P<unit>[mhd])$")
-_UNITS = {"m": timedelta(minutes=1), "h": timedelta(hours=1), "d": timedelta(days=1)}
-MAX_RANGE = timedelta(days=366)
-DEFAULT_RANGE = "24h"
-
-
-class RangeError(ValueError):
-    """Intervalo inválido; ``param`` nomeia o parâmetro culpado."""
-
-    def __init__(self, param: str, message: str) -> None:
-        super().__init__(message)
-        self.param = param
-
-
-def parse_range(value: str) -> timedelta:
-    """``15m``, ``24h``, ``7d``, ``30d``… (até 366 dias)."""
-    match = RANGE_PATTERN.match(value)
-    if not match:
-        raise RangeError("range", "use <n>m, <n>h ou <n>d, ex.: 15m, 24h, 7d, 30d")
-    span = int(match["n"]) * _UNITS[match["unit"]]
-    if span > MAX_RANGE:
-        raise RangeError("range", "no máximo 366 dias")
-    return span
-
-
-def resolve_window(
-    *,
-    range_name: str | None,
-    start: datetime | None,
-    end: datetime | None,
-    now: datetime,
-    default_range: str | None = DEFAULT_RANGE,
-) -> Window | None:
-    """Janela pedida: ``from``/``to`` explícitos ou ``range`` terminando agora."""
-    if range_name and (start or end):
-        raise RangeError("range", "use range OU from/to, não ambos")
-    if start or end:
-        window_end = end or now
-        window_start = start or (window_end - parse_range(default_range or DEFAULT_RANGE))
-        if window_start >= window_end:
-            raise RangeError("from", "from deve ser anterior a to")
-        return Window(window_start, window_end)
-    name = range_name or default_range
-    if name is None:
-        return None
-    return Window(now - parse_range(name), now)
-
+# Larguras possíveis de um ponto da série (cada uma múltipla do nível de baldes abaixo dela).
+SERIES_INTERVALS: tuple[timedelta, ...] = (
+    timedelta(minutes=1),
+    timedelta(minutes=5),
+    timedelta(minutes=15),
+    timedelta(minutes=30),
+    timedelta(hours=1),
+    timedelta(hours=3),
+    timedelta(hours=6),
+    timedelta(hours=12),
+    timedelta(days=1),
+    timedelta(days=7),
+)
+MAX_SERIES_POINTS = 120
 
 # --- eventos ----------------------------------------------------------------------
 
@@ -105,68 +80,95 @@ def event_list(
     return EventPage([event_to_json(doc) for doc in docs], total, next_position)
 
 
-# --- resumo -------------------------------------------------------------------------
+# --- agregações exatas ---------------------------------------------------------------
 
 
-def _window_json(window: Window) -> dict[str, str]:
-    return {"from": isoformat(window.start), "to": isoformat(window.end)}
+@dataclass
+class _Totals:
+    count: int = 0
+    sum: float = 0.0
+
+    def add(self, count: int, value: float) -> None:
+        self.count += count
+        self.sum += value
 
 
-def _row(row: dict[str, Any], name: str) -> dict[str, Any]:
-    count = row["count"]
-    return {name: row["key"], "count": count, "sum": row["sum"], "avg": row["sum"] / count if count else None}
+def _merge(rows_by_segment: Iterable[Iterable[Any]]) -> dict[str, _Totals]:
+    merged: dict[str, _Totals] = {}
+    for rows in rows_by_segment:
+        for row in rows:
+            merged.setdefault(row["key"], _Totals()).add(row["count"], row["sum"])
+    return {key: total for key, total in merged.items() if total.count > 0}
 
 
-def summary_compute(*, window: Window, top: int, now: datetime | None = None) -> dict[str, Any]:
-    """Agregações da janela, a partir dos rollups (custo independente do histórico).
+def window_group(*, window: Window, event_filter: EventFilter, by: GroupBy, now: datetime) -> dict[str, _Totals]:
+    """Contagem e soma por tipo ou por usuário, exatamente na janela e nos filtros."""
+    store = get_store()
+    segments = buckets.decompose(window, now=now)
+    return _merge(store.group(segment, by=by, event_filter=event_filter) for segment in segments)
 
-    A janela efetiva é a pedida arredondada para fora até os baldes do nível usado
-    (minuto/hora para tipos; hora/dia para usuários) e vai na resposta.
+
+def _row(name: str, key: str, total: _Totals) -> dict[str, Any]:
+    return {name: key, "count": total.count, "sum": total.sum, "avg": total.sum / total.count}
+
+
+def summary_compute(
+    *, window: Window, top: int, now: datetime | None = None, event_filter: EventFilter | None = None
+) -> dict[str, Any]:
+    """Agregações exatas de ``[window.start, window.end)`` com os filtros da listagem.
+
+    ``totals.count`` é o ``total`` que ``GET /api/events`` dá para os mesmos ``from``,
+    ``to``, ``type`` e ``userId``.
     """
     now = now or datetime.now(UTC)
-    store = get_store()
-    store.flush_rollups()
-    type_level, type_window = buckets.plan(Family.TYPE, window.start, window.end, now)
-    user_level, user_window = buckets.plan(Family.USER, window.start, window.end, now)
-    by_type = [_row(row, "type") for row in store.rollup_totals(type_level, type_window)]
-    users = store.rollup_top(user_level, user_window, top)
+    flt = event_filter or EventFilter()
+    by_type_totals = window_group(window=window, event_filter=flt, by="type", now=now)
+    by_user = window_group(window=window, event_filter=flt, by="userId", now=now)
+    by_type = sorted(
+        (_row("type", key, total) for key, total in by_type_totals.items()),
+        key=lambda row: (-row["count"], row["type"]),
+    )
     total_count = sum(row["count"] for row in by_type)
     total_sum = sum(row["sum"] for row in by_type)
     purchase = next((row for row in by_type if row["type"] == "purchase"), None)
+    users = list(by_user.items())
+    top_by_value = sorted(users, key=lambda item: (-item[1].sum, item[0]))[:top]
+    top_by_count = sorted(users, key=lambda item: (-item[1].count, item[0]))[:top]
     return {
-        "window": _window_json(type_window) | {"granularity": _granularity(type_level.step)},
-        "usersWindow": _window_json(user_window) | {"granularity": _granularity(user_level.step)},
-        "requested": _window_json(window),
+        "window": window.to_json(),
+        "filters": {"types": list(flt.types), "userId": flt.user_id},
         "totals": {
             "count": total_count,
             "sum": total_sum,
             "avgTicket": total_sum / total_count if total_count else None,
             "purchaseAvgTicket": purchase["avg"] if purchase else None,
-            "activeUsers": users["distinct"],
+            "activeUsers": len(by_user),
         },
         "byType": by_type,
-        "topUsersByValue": [_row(row, "userId") for row in users["byValue"]],
-        "topUsersByCount": [_row(row, "userId") for row in users["byCount"]],
+        "topUsersByValue": [_row("userId", key, total) for key, total in top_by_value],
+        "topUsersByCount": [_row("userId", key, total) for key, total in top_by_count],
     }
 
 
-def _granularity(step: timedelta) -> str:
-    return {buckets.MINUTE: "minute", buckets.HOUR: "hour", buckets.DAY: "day"}[step]
-
-
 def summary_cached(
-    *, cache_key_parts: tuple[Any, ...], window: Window, top: int, now: datetime | None = None
+    *,
+    cache_key_parts: tuple[Any, ...],
+    window: Window,
+    top: int,
+    now: datetime | None = None,
+    event_filter: EventFilter | None = None,
 ) -> dict[str, Any]:
     """``summary_compute`` com cache de ``SUMMARY_CACHE_SECONDS`` (local ou Redis).
 
     A chave usa os parâmetros como pedidos (ex.: ``range=24h``), não os instantes,
-    para que pedidos seguidos da mesma janela móvel acertem o cache.
+    para que pedidos seguidos da mesma janela móvel acertem o cache; o resultado diz
+    a janela exata que cobre e quando foi calculado.
     """
     key = "summary:" + ":".join(str(part) for part in cache_key_parts)
     cached = _cache_get(key)
     if cached is not None:
         return dict(cached, cached=True)
-    result = summary_compute(window=window, top=top, now=now)
+    result = summary_compute(window=window, top=top, now=now, event_filter=event_filter)
     result["computedAt"] = isoformat(now or datetime.now(UTC))
     _cache_set(key, result, settings.SUMMARY_CACHE_SECONDS)
     return dict(result, cached=False)
@@ -185,34 +187,67 @@ def _cache_set(key: str, value: Any, timeout: int) -> None:
         cache.set(key, value, timeout)
 
 
-def timeseries_compute(*, window: Window, now: datetime | None = None, max_points: int = 120) -> dict[str, Any]:
-    """Série de contagem/soma por intervalo e por tipo, para gráficos.
+def series_interval(window: Window, max_points: int = MAX_SERIES_POINTS) -> timedelta:
+    """A menor largura de ponto com no máximo ``max_points`` pontos na janela."""
+    for interval in SERIES_INTERVALS:
+        first = buckets.floor_to(window.start, interval)
+        if (window.end - first) / interval <= max_points:
+            return interval
+    return SERIES_INTERVALS[-1]
 
-    Lê o nível de tipos escolhido pelo plano e agrupa os baldes em intervalos
-    múltiplos do balde, com no máximo ``max_points`` pontos.
+
+def timeseries_compute(
+    *,
+    window: Window,
+    now: datetime | None = None,
+    event_filter: EventFilter | None = None,
+    max_points: int = MAX_SERIES_POINTS,
+) -> dict[str, Any]:
+    """Contagem/soma por intervalo e por tipo, exatas: cada ponto cobre ``[t, t+intervalo) ∩ janela``.
+
+    Os pontos se alinham a múltiplos do intervalo (na época Unix); o primeiro e o último
+    são recortados pela janela (``from``/``to`` de cada ponto dizem o que cobrem), de modo
+    que a soma dos pontos é o total do resumo da mesma janela.
     """
     now = now or datetime.now(UTC)
+    flt = event_filter or EventFilter()
     store = get_store()
-    store.flush_rollups()
-    level, effective = buckets.plan(Family.TYPE, window.start, window.end, now)
-    steps = max(1, -(-(effective.end - effective.start) // level.step // max_points))
-    interval = level.step * steps
-    start = buckets.floor_to(effective.start, interval)
+    interval = series_interval(window, max_points)
     points: dict[datetime, dict[str, Any]] = {}
-    moment = start
-    while moment < effective.end:
-        points[moment] = {"t": isoformat(moment), "count": 0, "sum": 0.0, "byType": {}}
+    moment = buckets.floor_to(window.start, interval)
+    while moment < window.end:
+        span = Window(max(moment, window.start), min(moment + interval, window.end))
+        points[moment] = {"t": isoformat(moment), **span.to_json(), "count": 0, "sum": 0.0, "byType": {}}
         moment += interval
-    for row in store.rollup_series(level, effective):
-        slot = points[buckets.floor_to(row["bucket"], interval)]
-        slot["count"] += row["count"]
-        slot["sum"] += row["sum"]
-        slot["byType"][row["key"]] = slot["byType"].get(row["key"], 0) + row["count"]
-    return {
-        "window": _window_json(effective),
-        "interval": int(interval.total_seconds()),
-        "points": list(points.values()),
-    }
+
+    def add(slot: datetime, event_type: str, count: int, value: float) -> None:
+        point = points[buckets.floor_to(slot, interval)]
+        point["count"] += count
+        point["sum"] += value
+        point["byType"][event_type] = point["byType"].get(event_type, 0) + count
+
+    for segment in buckets.decompose(window, now=now, max_step=interval):
+        if segment.level is not None:
+            for bucket_row in store.series(segment, event_filter=flt):
+                add(bucket_row["bucket"], bucket_row["type"], bucket_row["count"], bucket_row["sum"])
+            continue
+        for piece in _split(segment, interval):
+            for group_row in store.group(piece, by="type", event_filter=flt):
+                add(piece.start, group_row["key"], group_row["count"], group_row["sum"])
+    for point in points.values():
+        point["byType"] = {name: count for name, count in point["byType"].items() if count}
+    return {"window": window.to_json(), "interval": int(interval.total_seconds()), "points": list(points.values())}
+
+
+def _split(segment: Segment, interval: timedelta) -> list[Segment]:
+    """Corta um segmento bruto nas bordas dos pontos da série (cada pedaço cabe num ponto)."""
+    pieces: list[Segment] = []
+    start = segment.start
+    while start < segment.end:
+        end = min(buckets.floor_to(start, interval) + interval, segment.end)
+        pieces.append(Segment(start, end))
+        start = end
+    return pieces
 
 
 # --- administração (telas do admin sobre o MongoDB) ----------------------------------
@@ -225,13 +260,9 @@ def event_document_get(*, event_id: str) -> dict[str, Any] | None:
 
 
 def event_type_counts(*, window: Window, now: datetime | None = None) -> list[dict[str, Any]]:
-    """Tipos com eventos na janela e suas contagens (dos rollups): ``[{type, count}]``."""
-    now = now or datetime.now(UTC)
-    store = get_store()
-    store.flush_rollups()
-    level, effective = buckets.plan(Family.TYPE, window.start, window.end, now)
-    rows = store.rollup_totals(level, effective)
-    return sorted(({"type": row["key"], "count": row["count"]} for row in rows), key=lambda row: row["type"])
+    """Tipos com eventos na janela e suas contagens: ``[{type, count}]``, por nome."""
+    totals = window_group(window=window, event_filter=EventFilter(), by="type", now=now or datetime.now(UTC))
+    return [{"type": key, "count": totals[key].count} for key in sorted(totals)]
 
 
 def rejection_list(*, reason: str | None, limit: int, skip: int = 0) -> list[dict[str, Any]]:

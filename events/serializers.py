@@ -16,11 +16,11 @@ from typing import Any, Literal
 from bson import ObjectId
 from django.core import signing
 from django.utils.translation import gettext_lazy as _
+from drf_spectacular.utils import extend_schema_serializer
 from rest_framework import serializers
 
-from events.domain import looks_like_operator
-from events.selectors import MAX_RANGE, RangeError, parse_range
-from events.store import EventFilter, KeysetPosition, SortField
+from events.domain import EventFilter, KeysetPosition, SortField, looks_like_operator
+from events.windows import RangeError, parse_range, to_millisecond
 
 SortSpec = Literal["timestamp", "-timestamp", "value", "-value"]
 SORTS: dict[str, tuple[SortField, bool]] = {
@@ -38,7 +38,6 @@ MAX_USER_ID_LENGTH = 128
 MAX_TOP = 100
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
-_MILLISECOND = timedelta(milliseconds=1)
 CURSOR_SALT = "events.list.cursor"
 CURSOR_VERSION = 1
 MAX_CURSOR_LENGTH = 2048
@@ -85,12 +84,7 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("out_of_range")
         if moment.year < 1970 or moment.year > 9998:
             self.fail("out_of_range")
-        return _ceil_to_millisecond(moment)
-
-
-def _ceil_to_millisecond(moment: datetime) -> datetime:
-    floored = moment.replace(microsecond=moment.microsecond // 1000 * 1000)
-    return floored if floored == moment else floored + _MILLISECOND
+        return to_millisecond(moment)
 
 
 class TypesField(serializers.CharField):
@@ -292,14 +286,19 @@ class RangeQuerySerializer(StrictQuerySerializer):
         return attrs
 
 
-class EventListInputSerializer(RangeQuerySerializer):
+class FilteredRangeQuerySerializer(RangeQuerySerializer):
+    """Janela mais os filtros da listagem: os mesmos eventos em listagem, resumo, série e exportação."""
+
+    type = TypesField(required=False, help_text="Um tipo ou vários separados por vírgula.")
+    userId = PlainTextField(required=False, max_length=MAX_USER_ID_LENGTH, help_text="Só eventos deste usuário.")
+
+
+class EventListInputSerializer(FilteredRangeQuerySerializer):
     page = serializers.IntegerField(min_value=1, max_value=MAX_PAGE, default=1, help_text="Página (modo por página).")
     limit = serializers.IntegerField(
         min_value=1, max_value=MAX_LIMIT, default=DEFAULT_LIMIT, help_text="Itens por página (máx. 500)."
     )
     sort = serializers.ChoiceField(choices=list(SORTS), default="-timestamp", help_text="Ordenação; desempate por id.")
-    type = TypesField(required=False, help_text="Um tipo ou vários separados por vírgula.")
-    userId = PlainTextField(required=False, max_length=MAX_USER_ID_LENGTH, help_text="Só eventos deste usuário.")
     cursor = CursorField(
         required=False,
         help_text=(
@@ -318,20 +317,14 @@ class EventListInputSerializer(RangeQuerySerializer):
         return attrs
 
 
-class SummaryInputSerializer(RangeQuerySerializer):
+class SummaryInputSerializer(FilteredRangeQuerySerializer):
     top = serializers.IntegerField(
         min_value=1, max_value=MAX_TOP, default=5, help_text="Quantos usuários nos rankings (máx. 100)."
     )
 
 
-class TimeseriesInputSerializer(RangeQuerySerializer):
+class TimeseriesInputSerializer(FilteredRangeQuerySerializer):
     pass
-
-
-def check_span(start: datetime, end: datetime) -> None:
-    """Resumo e série aceitam janelas de até 366 dias."""
-    if end - start > MAX_RANGE:
-        raise serializers.ValidationError({"from": [_("A janela pode ter no máximo 366 dias.")]})
 
 
 # --- saída ---------------------------------------------------------------------------
@@ -347,6 +340,9 @@ class EventOutputSerializer(serializers.Serializer[dict[str, Any]]):
     receivedAt = serializers.DateTimeField()
 
 
+# A ação ``list`` do ViewSet devolve um objeto (página + links), não uma lista: o
+# ``many=False`` diz isso ao drf-spectacular.
+@extend_schema_serializer(many=False)
 class EventListOutputSerializer(serializers.Serializer[dict[str, Any]]):
     results = EventOutputSerializer(many=True)
     page = serializers.IntegerField(allow_null=True, help_text="Nulo no modo por cursor.")
@@ -363,19 +359,24 @@ class EventListOutputSerializer(serializers.Serializer[dict[str, Any]]):
 
 class WindowOutputSerializer(serializers.Serializer[dict[str, Any]]):
     def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
-        return {"from": serializers.DateTimeField(), "to": serializers.DateTimeField(), **super().get_fields()}
+        return {
+            "from": serializers.DateTimeField(help_text="Início (inclusivo)."),
+            "to": serializers.DateTimeField(help_text="Fim (exclusivo)."),
+            **super().get_fields(),
+        }
 
 
-class GranularWindowOutputSerializer(WindowOutputSerializer):
-    granularity = serializers.ChoiceField(choices=["minute", "hour", "day"])
+class FiltersOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    types = serializers.ListField(child=serializers.CharField(), help_text="Tipos filtrados (vazio: todos).")
+    userId = serializers.CharField(allow_null=True, help_text="Usuário filtrado (nulo: todos).")
 
 
 class TotalsOutputSerializer(serializers.Serializer[dict[str, Any]]):
-    count = serializers.IntegerField()
+    count = serializers.IntegerField(help_text="Eventos na janela: o `total` da listagem com os mesmos filtros.")
     sum = serializers.FloatField()
     avgTicket = serializers.FloatField(allow_null=True, help_text="Valor médio de todos os eventos.")
     purchaseAvgTicket = serializers.FloatField(allow_null=True, help_text="Valor médio dos eventos `purchase`.")
-    activeUsers = serializers.IntegerField(help_text="Usuários distintos na janela de usuários.")
+    activeUsers = serializers.IntegerField(help_text="Usuários distintos com eventos na janela.")
 
 
 class TypeRowOutputSerializer(serializers.Serializer[dict[str, Any]]):
@@ -393,11 +394,10 @@ class UserRowOutputSerializer(serializers.Serializer[dict[str, Any]]):
 
 
 class SummaryAggregatesOutputSerializer(serializers.Serializer[dict[str, Any]]):
-    """Agregações de uma janela (``selectors.summary_compute``); reusado pelos insights."""
+    """Agregações exatas de uma janela (``selectors.summary_compute``); reusado pelos insights."""
 
-    window = GranularWindowOutputSerializer(help_text="Janela efetiva dos tipos (arredondada para fora).")
-    usersWindow = GranularWindowOutputSerializer(help_text="Janela efetiva dos rankings de usuários.")
-    requested = WindowOutputSerializer(help_text="Janela pedida.")
+    window = WindowOutputSerializer(help_text="A janela coberta, exatamente a pedida.")
+    filters = FiltersOutputSerializer()
     totals = TotalsOutputSerializer()
     byType = TypeRowOutputSerializer(many=True)
     topUsersByValue = UserRowOutputSerializer(many=True)
@@ -409,8 +409,8 @@ class SummaryOutputSerializer(SummaryAggregatesOutputSerializer):
     computedAt = serializers.DateTimeField(help_text="Quando o resumo foi calculado.")
 
 
-class TimeseriesPointOutputSerializer(serializers.Serializer[dict[str, Any]]):
-    t = serializers.DateTimeField(help_text="Início do intervalo.")
+class TimeseriesPointOutputSerializer(WindowOutputSerializer):
+    t = serializers.DateTimeField(help_text="Início do intervalo (alinhado); `from`/`to` dizem o que o ponto cobre.")
     count = serializers.IntegerField()
     sum = serializers.FloatField()
     byType = serializers.DictField(child=serializers.IntegerField(), help_text="Contagem por tipo.")

@@ -1,4 +1,4 @@
-"""Escritas do domínio de eventos (ingestão, remoção, quarentena, difusão)."""
+"""Escritas do domínio de eventos (ingestão, remoção, quarentena). A difusão fica em ``events/feed/publish.py``."""
 
 from __future__ import annotations
 
@@ -6,10 +6,9 @@ import logging
 import secrets
 from dataclasses import dataclass
 from datetime import UTC, datetime
-from typing import Any, Literal
+from typing import Any
 
 from bson import ObjectId
-from channels.layers import get_channel_layer
 
 from events.domain import (
     EventPayload,
@@ -19,17 +18,17 @@ from events.domain import (
     event_to_json,
 )
 from events.store import get_store
+from events.store.contract import InsertStatus
 from trader_monitor import metrics
 
 logger = logging.getLogger(__name__)
 
-EVENTS_GROUP = "events"
 _MAX_BSON_INT = 2**63 - 1
 
 
 @dataclass(frozen=True)
 class IngestResult:
-    status: Literal["created", "duplicate", "conflict"]
+    status: InsertStatus
     event: dict[str, Any]
     cursor: int
 
@@ -52,27 +51,13 @@ def event_ingest(
         ingest_id=secrets.token_hex(16),
     )
     outcome = get_store().insert_event(doc)
+    if outcome.status == "deleted":
+        # Reenvio de uma entrega cujo evento foi apagado: a lápide responde, nada é recriado.
+        metrics.EVENTS_INGESTED.labels("deleted").inc()
+        return IngestResult("deleted", {"id": str(outcome.document["_id"])}, 0)
     if outcome.status != "conflict":
         metrics.EVENTS_INGESTED.labels(outcome.status).inc()
     return IngestResult(outcome.status, event_to_json(outcome.document), int(outcome.document["seq"]))
-
-
-async def event_broadcast(*, event: dict[str, Any], cursor: int) -> bool:
-    """Publica ``new_event`` para os painéis conectados, depois da gravação.
-
-    Uma falha aqui é registrada e contada, nunca propagada: o evento já está salvo
-    e o feed o recupera pela retomada com cursor.
-    """
-    layer = get_channel_layer()
-    if layer is None:
-        return False
-    try:
-        await layer.group_send(EVENTS_GROUP, {"type": "event.new", "event": event, "cursor": cursor})
-    except Exception:
-        metrics.BROADCAST_FAILURES.inc()
-        logger.exception("falha ao difundir new_event", extra={"event_id": event["id"]})
-        return False
-    return True
 
 
 def event_delete(*, event_id: ObjectId) -> bool:

@@ -31,7 +31,8 @@ from datetime import UTC, date, datetime, time, timedelta
 from typing import Any
 from zoneinfo import ZoneInfo
 
-from events.domain import EventDocument, EventPayload, IdempotencyKey, body_hash, build_document, isoformat
+from events.domain import EventDocument, EventPayload, IdempotencyKey, body_hash, build_document
+from events.windows import isoformat
 
 LOCAL_TZ = ZoneInfo("America/Sao_Paulo")
 

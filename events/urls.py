@@ -1,18 +1,29 @@
 """Rotas HTTP do app `events` (montadas em trader_monitor/urls.py em ``api/``).
 
-Sem barra final, como no contrato; a forma com barra também responde. ``summary`` e
-``timeseries`` vêm antes de ``<id>``.
+Sem barra final, como no contrato; a forma com barra também responde.
+O roteador põe ``summary`` e ``timeseries`` antes de ``<id>``.
 """
 
 from __future__ import annotations
 
 from django.urls import re_path
+from rest_framework.routers import SimpleRouter
 
 from events import api
 
+
+class OptionalSlashRouter(SimpleRouter):
+    """Rotas sem barra final (o contrato) que também aceitam a barra (``/?`` na expressão regular)."""
+
+    def __init__(self) -> None:
+        super().__init__()
+        self.trailing_slash = "/?"
+
+
+router = OptionalSlashRouter()
+router.register("events", api.EventViewSet, basename="events")
+
 urlpatterns = [
-    re_path(r"^events/?$", api.EventListApi.as_view(), name="events-list"),
-    re_path(r"^events/summary/?$", api.EventSummaryApi.as_view(), name="events-summary"),
-    re_path(r"^events/timeseries/?$", api.EventTimeseriesApi.as_view(), name="events-timeseries"),
-    re_path(r"^events/(?P<event_id>[^/]+)/?$", api.EventDetailApi.as_view(), name="events-detail"),
+    re_path(r"^webhook/event/?$", api.WebhookEventView.as_view(), name="webhook-event"),
+    *router.urls,
 ]

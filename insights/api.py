@@ -16,8 +16,8 @@ from rest_framework.request import Request
 from rest_framework.response import Response
 from rest_framework.views import APIView
 
-from events.selectors import DEFAULT_RANGE, MAX_RANGE, RangeError, resolve_window
 from events.serializers import RangeQuerySerializer, SummaryAggregatesOutputSerializer
+from events.windows import DEFAULT_RANGE, RangeError, check_span, resolve_window, window_label
 from insights.services import (
     InsightBudgetExhausted,
     InsightError,
@@ -106,18 +106,13 @@ def _params(data: Any, *, allow_refresh: bool, now: datetime) -> InsightParams:
     start, end = values.get("from"), values.get("to")
     try:
         window = resolve_window(range_name=values.get("range"), start=start, end=end, now=now)
+        if window is None:  # não acontece: com range padrão sempre há janela
+            raise RangeError("range", _("Janela indefinida."))
+        check_span(window)
     except RangeError as exc:
         raise serializers.ValidationError({exc.param: [str(exc)]}) from None
-    if window is None:  # não acontece: com range padrão sempre há janela
-        raise serializers.ValidationError({"range": [_("Janela indefinida.")]})
-    if window.end - window.start > MAX_RANGE:
-        raise serializers.ValidationError({"from": [_("A janela pode ter no máximo 366 dias.")]})
-    if start or end:
-        label = f"from={window.start.isoformat()};to={end.isoformat() if end else 'agora'}"
-        range_name = None
-    else:
-        range_name = values.get("range") or DEFAULT_RANGE
-        label = f"range={range_name}"
+    range_name = None if start or end else values.get("range") or DEFAULT_RANGE
+    label = window_label(range_name=range_name, window=window, explicit_end=end is not None)
     return InsightParams(
         window=window,
         range_name=range_name,

@@ -14,9 +14,8 @@ from django.db.models import Sum
 from django.utils import timezone
 
 from accounts.models import User
-from events import buckets
-from events.buckets import Family, Window
 from events.selectors import summary_compute
+from events.windows import Window
 from insights.digest import digest_build
 from insights.models import InsightCall
 
@@ -43,45 +42,6 @@ class InsightInput:
     fingerprint: str
 
 
-def previous_window(*, window: Window, now: datetime) -> Window:
-    """Janela anterior de mesma duração, terminando onde a atual começa.
-
-    O resumo arredonda janelas para fora até os baldes do nível usado (tipos:
-    minuto/hora; usuários: hora/dia). Para que o período anterior não se sobreponha
-    ao atual em nenhuma das duas famílias, e seja um só período para todas as
-    métricas, o fim é alinhado para baixo ao maior balde que a janela anterior usa.
-    O preço é um intervalo sem cobertura entre os dois períodos (menor que um
-    balde); as janelas efetivas vão na resposta.
-    """
-    span = window.end - window.start
-    end = window.start
-    for _ in range(4):
-        step = max(buckets.plan(family, end - span, end, now)[0].step for family in Family)
-        aligned = buckets.floor_to(end, step)
-        if aligned == end:
-            break
-        end = aligned
-    return Window(end - span, end)
-
-
-def _parse(value: str) -> datetime:
-    return datetime.fromisoformat(value.replace("Z", "+00:00"))
-
-
-def _span(window: dict[str, str]) -> timedelta:
-    return _parse(window["to"]) - _parse(window["from"])
-
-
-def _users_comparable(current: dict[str, Any], previous: dict[str, Any]) -> bool:
-    """Usuários vêm em baldes de hora/dia: só se comparam janelas disjuntas e de
-    duração efetiva parecida (±25%) — em janelas curtas o balde de hora distorce."""
-    now_window, before_window = current["usersWindow"], previous["usersWindow"]
-    if _parse(before_window["to"]) > _parse(now_window["from"]):
-        return False
-    ratio = _span(now_window) / _span(before_window)
-    return 0.8 <= ratio <= 1.25
-
-
 def fingerprint_compute(digest: dict[str, Any], *parts: Any) -> str:
     """Impressão digital dos números (o ``digest``) e do contexto (modelo, prompt…)."""
     canonical = json.dumps([digest, *parts], sort_keys=True, separators=(",", ":"), ensure_ascii=False, default=str)
@@ -89,15 +49,16 @@ def fingerprint_compute(digest: dict[str, Any], *parts: Any) -> str:
 
 
 def insight_input(*, window: Window, range_name: str | None, top: int, now: datetime) -> InsightInput:
-    """Resumo da janela pedida e da anterior de mesma duração, mais a comparação."""
+    """Resumo exato da janela pedida e do período anterior (mesma duração, terminando onde ela começa)."""
     current = summary_compute(window=window, top=top, now=now)
-    previous = summary_compute(window=previous_window(window=window, now=now), top=top, now=now)
+    previous = summary_compute(window=window.previous(), top=top, now=now)
     digest = digest_build(
         current=current,
         previous=previous,
-        span=window.end - window.start,
+        span=window.span,
         range_name=range_name,
-        users_comparable=_users_comparable(current, previous),
+        # Janelas exatas e disjuntas: usuários ativos sempre se comparam.
+        users_comparable=True,
     )
     return InsightInput(current, previous, digest, fingerprint_compute(digest))
 

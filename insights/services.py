@@ -35,8 +35,7 @@ from django.http import HttpRequest
 from django.utils import timezone
 from django_ratelimit.core import get_usage
 
-from events.buckets import Window
-from events.domain import isoformat
+from events.windows import Window, isoformat
 from insights.models import InsightCall
 from insights.numbers import NumberCheck, allowed_numbers, numbers_check
 from insights.offline import ENGINE_VERSION, offline_narrative

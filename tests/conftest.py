@@ -15,11 +15,21 @@ from channels.layers import channel_layers
 from django.conf import settings
 from django.core.cache import cache
 from django_ratelimit import core as ratelimit_core
+from hypothesis import settings as hypothesis_settings
 from standardwebhooks.webhooks import Webhook
 
 from events.store import EventStore, get_store
 
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
+
+# Hypothesis: em CI os exemplos são sempre os mesmos (derandomize) — uma falha em CI
+# se reproduz em qualquer máquina e nunca aparece "por acaso" numa rodada. Localmente a
+# exploração segue aleatória; todo exemplo que já falhou vira um teste de regressão
+# explícito. ``HYPOTHESIS_PROFILE=long`` explora bem mais (rodada longa documentada no README).
+hypothesis_settings.register_profile("ci", derandomize=True, database=None, print_blob=True)
+hypothesis_settings.register_profile("dev", print_blob=True)
+hypothesis_settings.register_profile("long", max_examples=2000, print_blob=True)
+hypothesis_settings.load_profile(os.environ.get("HYPOTHESIS_PROFILE") or ("ci" if ON_CI else "dev"))
 
 
 def pytest_runtest_setup(item: pytest.Item) -> None:

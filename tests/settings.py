@@ -10,11 +10,14 @@ os.environ.setdefault("DJANGO_ALLOWED_HOSTS", "testserver,localhost,127.0.0.1")
 # Segredo de teste (base64 de 32 bytes); a rotação usa um segundo segredo.
 os.environ.setdefault("WEBHOOK_SECRET", "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw")
 os.environ.setdefault("MONGO_URI", "mongomock://localhost/trader_monitor_test")
+# Os testes rodam com DEBUG desligado sobre o armazenamento em memória: permitido de propósito.
+os.environ.setdefault("MONGO_ALLOW_IN_MEMORY", "true")
 os.environ.setdefault("DATABASE_URL", "sqlite://:memory:")
 os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ROLLUP_FLUSH_SECONDS", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("WEBHOOK_RATE_LIMIT", "")
+os.environ.setdefault("WEBHOOK_INVALID_RATE_LIMIT", "")
 os.environ.setdefault("API_RATE_LIMITS_ENABLED", "false")
 os.environ["REDIS_URL"] = os.environ.get("TEST_FORCE_REDIS_URL", "")
 

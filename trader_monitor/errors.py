@@ -7,16 +7,12 @@ from typing import Any
 from django.http import HttpRequest, HttpResponse, JsonResponse
 from django.utils.translation import gettext as _
 from django.views import defaults
-from django_ratelimit.exceptions import Ratelimited
 from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from events.store import StoreUnavailable
-from trader_monitor.exceptions import CodedAuthenticationFailed
+from trader_monitor.exceptions import CodedAuthenticationFailed, DependencyUnavailable
 from trader_monitor.logging import request_id_var
-
-RATELIMITED_RETRY_AFTER_SECONDS = 60
 
 _CODES = {
     status.HTTP_400_BAD_REQUEST: "invalid_request",
@@ -38,19 +34,11 @@ def _flatten(detail: Any) -> dict[str, list[str]]:
 
 
 def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response | None:
-    if isinstance(exc, StoreUnavailable):
+    if isinstance(exc, DependencyUnavailable):
         return Response(
-            {"error": "store_unavailable", "detail": _("Armazenamento indisponível; tente novamente.")},
+            {"error": exc.code, "detail": _("Armazenamento indisponível; tente novamente.")},
             status=status.HTTP_503_SERVICE_UNAVAILABLE,
-            headers={"Retry-After": "5"},
-        )
-    if isinstance(exc, Ratelimited):
-        # O decorador do django-ratelimit sinaliza excesso com PermissionDenied (403);
-        # para o cliente é 429. Sem o tempo exato, sugerimos a janela padrão.
-        return Response(
-            {"error": "rate_limited", "detail": _("Limite de requisições excedido; tente mais tarde.")},
-            status=status.HTTP_429_TOO_MANY_REQUESTS,
-            headers={"Retry-After": str(RATELIMITED_RETRY_AFTER_SECONDS)},
+            headers={"Retry-After": str(exc.retry_after_seconds)},
         )
     response = exception_handler(exc, context)
     if response is None:

@@ -1,12 +1,20 @@
-"""Exceções da API com significado próprio no formato de erro (``trader_monitor.errors``).
+"""Exceções que atravessam as camadas e viram respostas HTTP num só lugar (``trader_monitor.errors``).
 
-Módulo leve (só ``rest_framework.exceptions``): as classes de autenticação o importam
-enquanto o DRF ainda está carregando as próprias configurações.
+Módulo folha: o projeto não importa nada dos apps para mapear erros; os apps derivam suas
+exceções daqui. Só depende de ``rest_framework.exceptions``: as classes de autenticação o
+importam enquanto o DRF ainda carrega as próprias configurações.
 """
 
 from __future__ import annotations
 
 from rest_framework import exceptions
+
+
+class DependencyUnavailable(Exception):
+    """Uma dependência (banco, cache) não respondeu; a requisição deve ser repetida mais tarde (503)."""
+
+    code = "dependency_unavailable"
+    retry_after_seconds = 5
 
 
 class CodedAuthenticationFailed(exceptions.AuthenticationFailed):

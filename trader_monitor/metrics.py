@@ -52,7 +52,7 @@ HTTP_DURATION = Histogram(
 )
 EVENTS_INGESTED = Counter(
     "trader_monitor_events_ingested_total",
-    "Entregas de webhook aceitas, por resultado (created/duplicate).",
+    "Entregas de webhook aceitas, por resultado (created/duplicate/deleted).",
     ["outcome"],
 )
 WEBHOOK_REJECTED = Counter(
@@ -87,7 +87,7 @@ INSIGHT_COST = Counter(
 
 # Motivos de rejeição e resultados conhecidos já nascem em zero: uma série que
 # só aparece no primeiro incidente quebra alertas do tipo ``rate(...) > 0``.
-INGEST_OUTCOMES = ("created", "duplicate")
+INGEST_OUTCOMES = ("created", "duplicate", "deleted")
 REJECTION_REASONS = (
     "missing_signature",
     "bad_signature",
@@ -98,6 +98,8 @@ REJECTION_REASONS = (
     "conflict",
     "payload_too_large",
     "rate_limited",
+    "invalid_encoding",
+    "unstorable_value",
 )
 for _outcome in INGEST_OUTCOMES:
     EVENTS_INGESTED.labels(_outcome)

@@ -164,11 +164,31 @@ else:
     CACHES = {"default": {"BACKEND": "django.core.cache.backends.locmem.LocMemCache"}}
     CHANNEL_LAYERS = {"default": {"BACKEND": "channels.layers.InMemoryChannelLayer", "CONFIG": {"capacity": 1000}}}
 
-# MongoDB: ``mongomock://`` seleciona o armazenamento em memória (testes e demo).
-MONGO_URI: str = env.str("MONGO_URI", default="mongomock://localhost/trader_monitor")
+# MongoDB. Produção é MongoDB: sem DEBUG, ``MONGO_URI`` é obrigatório. ``mongomock://``
+# seleciona o armazenamento em memória (testes e demo: um banco por processo, perdido ao
+# reiniciar) e, sem DEBUG, só com ``MONGO_ALLOW_IN_MEMORY=true`` (o check --deploy avisa).
+IN_MEMORY_MONGO_URI = "mongomock://localhost/trader_monitor"
+MONGO_URI: str = env.str("MONGO_URI", default=IN_MEMORY_MONGO_URI if DEBUG else "")
+MONGO_ALLOW_IN_MEMORY: bool = env.bool("MONGO_ALLOW_IN_MEMORY", default=False)
+if not MONGO_URI:
+    raise ImproperlyConfigured(
+        "MONGO_URI é obrigatório com DJANGO_DEBUG desligado (ex.: mongodb://mongo:27017/trader_monitor)."
+    )
+MONGO_IN_MEMORY: bool = MONGO_URI.startswith("mongomock://")
+if MONGO_IN_MEMORY and not DEBUG and not MONGO_ALLOW_IN_MEMORY:
+    raise ImproperlyConfigured(
+        "MONGO_URI=mongomock:// (armazenamento em memória, perdido ao reiniciar) é recusado com "
+        "DJANGO_DEBUG desligado; use um MongoDB ou, só para testes, MONGO_ALLOW_IN_MEMORY=true."
+    )
 MONGO_SERVER_SELECTION_TIMEOUT_MS: int = env.int("MONGO_SERVER_SELECTION_TIMEOUT_MS", default=1000)
 MONGO_WRITE_RETRIES: int = env.int("MONGO_WRITE_RETRIES", default=3)
+# Agregações: cada processo aplica seu lote a cada ROLLUP_FLUSH_SECONDS; lotes pendentes há
+# mais de ROLLUP_RECOVERY_SECONDS (processo morto) são recuperados por qualquer processo.
 ROLLUP_FLUSH_SECONDS: float = env.float("ROLLUP_FLUSH_SECONDS", default=1.0)
+ROLLUP_RECOVERY_SECONDS: float = env.float("ROLLUP_RECOVERY_SECONDS", default=60.0)
+# Threads que atendem o armazenamento para o código assíncrono (webhook, feed): o laço
+# de eventos nunca espera o banco (events.store.run_store).
+STORE_THREADS: int = env.int("STORE_THREADS", default=16)
 
 # --- Webhook -----------------------------------------------------------------
 WEBHOOK_SECRETS: list[str] = env.str("WEBHOOK_SECRET", default="").split()
@@ -176,8 +196,11 @@ if not WEBHOOK_SECRETS and not DEBUG:
     raise ImproperlyConfigured("WEBHOOK_SECRET é obrigatório com DJANGO_DEBUG desligado (formato whsec_…).")
 WEBHOOK_MAX_BODY_BYTES: int = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
 WEBHOOK_RETRY_AFTER_SECONDS: int = env.int("WEBHOOK_RETRY_AFTER_SECONDS", default=5)
-# Limite por IP de origem (formato django-ratelimit; vazio desliga).
-WEBHOOK_RATE_LIMIT: str = env.str("WEBHOOK_RATE_LIMIT", default="6000/m")
+# Limites (formato django-ratelimit; vazio desliga). Entregas com assinatura válida contam
+# por remetente (o segredo que as conferiu): alto, para uma plataforma com poucos IPs e
+# muito volume. Tentativas inválidas ou sem assinatura contam por IP: baixo.
+WEBHOOK_RATE_LIMIT: str = env.str("WEBHOOK_RATE_LIMIT", default="20000/m")
+WEBHOOK_INVALID_RATE_LIMIT: str = env.str("WEBHOOK_INVALID_RATE_LIMIT", default="60/m")
 QUARANTINE_MAX_DOCS: int = env.int("QUARANTINE_MAX_DOCS", default=10_000)
 QUARANTINE_TTL_DAYS: int = env.int("QUARANTINE_TTL_DAYS", default=14)
 QUARANTINE_BODY_BYTES: int = env.int("QUARANTINE_BODY_BYTES", default=4096)
@@ -368,18 +391,21 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "trader_monitor.openapi.pydantic_nullable",
 ]
 
-# --- Tempo real: WebSocket /ws/events/ (events/consumers.py) ------------------
+# --- Tempo real: WebSocket /ws/events/ (events/feed/) -------------------------
 # Prazo para a 1ª mensagem {"type": "auth", "token": …} quando não há sessão.
 WS_AUTH_TIMEOUT_SECONDS: float = env.float("WS_AUTH_TIMEOUT_SECONDS", default=5.0)
 # A cada intervalo o socket reconfere a credencial (logout, usuário desativado) e o
 # hub do processo renova a inscrição no grupo (grupos expiram na camada de canais).
 WS_RECHECK_SECONDS: float = env.float("WS_RECHECK_SECONDS", default=60.0)
-# Caixa de saída de cada socket (eventos ao vivo ainda não enviados, events/hub.py).
+# Caixa de saída de cada socket (eventos ao vivo ainda não enviados, events/feed/hub.py).
 # Cheia = cliente lento: o socket fecha com 1013 (slow_consumer) e o cliente retoma
 # pelo cursor. 1000 eventos ≈ 10 s de atraso a 100 eventos/s.
 WS_MAILBOX_SIZE: int = env.int("WS_MAILBOX_SIZE", default=1000)
 # Retomada: no máximo tantos eventos reenviados; além disso, resync_required.
 WS_REPLAY_LIMIT: int = env.int("WS_REPLAY_LIMIT", default=500)
+# Retomadas lendo o armazenamento ao mesmo tempo, por processo (as demais esperam a vez):
+# sempre sobram threads do pool (STORE_THREADS) para a ingestão.
+WS_REPLAY_CONCURRENCY: int = env.int("WS_REPLAY_CONCURRENCY", default=4)
 # Cursor mais atrasado que isso nem é consultado (a varredura seria cara): resync_required.
 WS_RESUME_SCAN_LIMIT: int = env.int("WS_RESUME_SCAN_LIMIT", default=50_000)
 if REDIS_URL:

@@ -1,19 +1,17 @@
-"""Rotas HTTP. Caminhos da API sem barra final, como no contrato (DESIGN.md)."""
+"""Rotas HTTP. Caminhos da API sem barra final, como no contrato (docs/ARCHITECTURE.md, README)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
-from django.urls import include, path, re_path
+from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
-from events.api import WebhookEventView
 from trader_monitor import health
 from trader_monitor.metrics import metrics_view
 from trader_monitor.openapi import ApiDocsView
 
 urlpatterns = [
-    re_path(r"^api/webhook/event/?$", WebhookEventView.as_view(), name="webhook-event"),
     path("api/auth/", include("accounts.urls")),
     path("api/", include("events.urls")),
     path("api/", include("insights.urls")),

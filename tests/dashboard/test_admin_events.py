@@ -10,9 +10,9 @@ import pytest
 from bson import ObjectId
 from django.urls import reverse
 
-from events.buckets import Window
 from events.domain import parse_event_id
 from events.selectors import summary_compute
+from events.windows import Window
 from tests.dashboard.conftest import ingest
 
 pytestmark = pytest.mark.django_db

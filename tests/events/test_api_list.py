@@ -17,9 +17,9 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from events.domain import isoformat
 from events.serializers import SORTS
 from events.store import EventStore
+from events.windows import isoformat
 from tests.accounts.factories import make_user
 
 pytestmark = pytest.mark.django_db

@@ -6,12 +6,10 @@ from http import HTTPStatus
 from typing import Any
 
 import pytest
-from django_ratelimit.exceptions import Ratelimited
 from rest_framework.test import APIClient
 
 from tests.accounts.factories import bearer_client, make_user
 from tests.conftest import Signer, event_body
-from trader_monitor.errors import api_exception_handler
 
 pytestmark = pytest.mark.django_db
 
@@ -101,12 +99,3 @@ def test_the_webhook_is_not_under_the_global_api_limit(limits: Any, sign: Signer
         statuses.append(response.status_code)
 
     assert statuses == [HTTPStatus.CREATED] * 5
-
-
-def test_ratelimited_from_the_decorator_becomes_429_with_retry_after() -> None:
-    response = api_exception_handler(Ratelimited(), {})
-
-    assert response is not None
-    assert response.status_code == HTTPStatus.TOO_MANY_REQUESTS
-    assert response.headers["Retry-After"] == "60"
-    assert response.data["error"] == "rate_limited"

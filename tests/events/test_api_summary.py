@@ -11,9 +11,9 @@ import time_machine
 from django.test import override_settings
 from rest_framework.test import APIClient
 
-from events.buckets import Window
 from events.selectors import summary_compute
 from events.store import EventStore
+from events.windows import Window
 from tests.accounts.factories import make_user
 from tests.events.test_api_list import _doc
 
@@ -52,7 +52,7 @@ def _get(client: APIClient, **params: Any) -> Any:
 def test_default_window_is_the_last_24_hours(client: APIClient, events: list[dict[str, Any]]) -> None:
     body = _get(client).json()
 
-    assert body["requested"] == {"from": "2026-11-28T15:37:12.000Z", "to": "2026-11-29T15:37:12.000Z"}
+    assert body["window"] == {"from": "2026-11-28T15:37:12.000Z", "to": "2026-11-29T15:37:12.000Z"}
     assert body["totals"] == {
         "count": 3,
         "sum": 160.0,
@@ -80,7 +80,7 @@ def test_http_answer_equals_the_selector_for_the_same_window(client: APIClient, 
 def test_from_and_to_select_an_explicit_window(client: APIClient, events: list[dict[str, Any]]) -> None:
     body = _get(client, **{"from": "2026-11-29T13:00:00Z", "to": "2026-11-29T14:00:00Z"}).json()
 
-    assert body["requested"] == {"from": "2026-11-29T13:00:00.000Z", "to": "2026-11-29T14:00:00.000Z"}
+    assert body["window"] == {"from": "2026-11-29T13:00:00.000Z", "to": "2026-11-29T14:00:00.000Z"}
     assert body["totals"]["count"] == 1
     assert body["byType"] == [{"type": "purchase", "count": 1, "sum": 50.0, "avg": 50.0}]
 

@@ -48,7 +48,10 @@ def test_points_add_up_to_the_events_in_the_window(client: APIClient, store: Eve
         for kind, count in point["byType"].items():
             by_type[kind] = by_type.get(kind, 0) + count
     assert by_type == {"purchase": 2, "deposit": 1}
-    assert body["points"][0]["t"] == body["window"]["from"]
+    # O primeiro ponto começa alinhado ao intervalo e cobre a janela a partir do "from" exato.
+    assert body["points"][0]["from"] == body["window"]["from"]
+    assert body["points"][0]["t"] <= body["window"]["from"]
+    assert body["points"][-1]["to"] == body["window"]["to"]
 
 
 def test_default_window_is_24_hours_with_at_most_120_points(client: APIClient) -> None:

@@ -14,7 +14,7 @@ from django.test import override_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from events.services import event_broadcast
+from events.feed.publish import event_broadcast
 from tests.events import ws_support as ws
 from trader_monitor import metrics
 

@@ -159,8 +159,8 @@ async def test_oversized_or_non_json_frames_are_rejected(connect: ws.Connect, us
 
 
 async def test_send_to_a_socket_the_client_already_closed_stops_quietly() -> None:
-    from events.consumers import EventFeedConsumer
-    from events.realtime import Principal
+    from events.feed.auth import Principal
+    from events.feed.consumer import EventFeedConsumer
 
     async def gone(message):
         raise ConnectionResetError("cliente foi embora")  # o que o servidor ASGI levanta (OSError)

@@ -6,7 +6,7 @@ import pytest
 from django.test import override_settings
 
 from accounts.models import User
-from events.services import event_broadcast
+from events.feed.publish import event_broadcast
 from events.store import EventStore, StoreUnavailable
 from tests.events import ws_support as ws
 

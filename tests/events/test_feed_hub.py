@@ -12,11 +12,12 @@ from django.test import override_settings
 from redis.exceptions import ConnectionError as RedisConnectionError
 
 from accounts.models import User
-from events import realtime
 from events.domain import EventPayload
-from events.hub import get_hub
-from events.services import EVENTS_GROUP, event_broadcast, event_ingest
-from events.store import get_store
+from events.feed import protocol as realtime
+from events.feed.hub import get_hub
+from events.feed.publish import EVENTS_GROUP, event_broadcast
+from events.services import event_ingest
+from events.store import get_store, run_store
 from tests.events import ws_support as ws
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -162,8 +163,8 @@ async def test_layer_failure_closes_sockets_1013_and_the_hub_rejoins_after_the_b
 
 
 async def test_each_delivery_checks_the_credential_expiry_before_sending() -> None:
-    from events.consumers import EventFeedConsumer
-    from events.realtime import Principal
+    from events.feed.auth import Principal
+    from events.feed.consumer import EventFeedConsumer
 
     sent: list[dict[str, Any]] = []
 
@@ -184,8 +185,8 @@ async def test_each_delivery_checks_the_credential_expiry_before_sending() -> No
 
 
 async def test_unexpected_send_error_closes_the_socket_instead_of_leaving_it_mute() -> None:
-    from events.consumers import EventFeedConsumer
-    from events.realtime import Principal
+    from events.feed.auth import Principal
+    from events.feed.consumer import EventFeedConsumer
 
     closes: list[dict[str, Any]] = []
 
@@ -226,7 +227,7 @@ async def test_live_events_that_arrive_during_the_replay_wait_until_it_is_sent(
     (live_event, live_seq), *_ = _stored_events(1)
 
     async def replay_with_a_live_event_in_the_middle(fn: Any, *args: Any, **kwargs: Any) -> Any:
-        result = await realtime.store_call(fn, *args, **kwargs)
+        result = await run_store(fn, *args, **kwargs)
         if fn is realtime.feed_replay:
             # Um evento ao vivo chega enquanto a retomada ainda não foi enviada; a tarefa
             # de envio do socket tem todas as chances de rodar antes da retomada seguir.
@@ -235,7 +236,7 @@ async def test_live_events_that_arrive_during_the_replay_wait_until_it_is_sent(
                 await asyncio.sleep(0)
         return result
 
-    monkeypatch.setattr("events.consumers.store_call", replay_with_a_live_event_in_the_middle)
+    monkeypatch.setattr("events.feed.consumer.run_store", replay_with_a_live_event_in_the_middle)
     sock, _ = await ws.authenticated(connect, user, cursor=cursor)
     messages = [await ws.receive(sock) for _ in range(4)]
 

@@ -72,6 +72,7 @@ def test_explicit_from_to_window(api, seeded, insight_settings):
 
     body = api.get("/api/insights?from=2026-11-28T12:00:00Z&to=2026-11-29T12:00:00Z").json()
 
-    assert body["current"]["requested"] == {"from": "2026-11-28T12:00:00.000Z", "to": "2026-11-29T12:00:00.000Z"}
+    assert body["current"]["window"] == {"from": "2026-11-28T12:00:00.000Z", "to": "2026-11-29T12:00:00.000Z"}
+    assert body["previous"]["window"] == {"from": "2026-11-27T12:00:00.000Z", "to": "2026-11-28T12:00:00.000Z"}
     assert body["comparison"]["period"] == {"range": None, "minutes": 1440, "hours": 24, "days": 1}
     assert body["summary"].startswith("No último dia foram")

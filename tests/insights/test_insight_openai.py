@@ -47,11 +47,9 @@ def test_openai_insight_records_usage_cost_log_and_metrics(api, analyst, seeded,
     assert body["usage"] == {"inputTokens": 1200, "cachedInputTokens": 200, "outputTokens": 300, "costUsd": 0.002115}
     assert body["current"]["totals"]["count"] == 7
     assert body["previous"]["totals"]["count"] == 4
-    assert body["previous"]["window"] == {
-        "from": "2026-11-27T00:00:00.000Z",
-        "to": "2026-11-28T00:00:00.000Z",
-        "granularity": "hour",
-    }
+    # O período anterior são as 24 h exatas que terminam onde a janela atual começa.
+    assert body["previous"]["window"] == {"from": "2026-11-27T15:37:12.000Z", "to": "2026-11-28T15:37:12.000Z"}
+    assert body["current"]["window"] == {"from": "2026-11-28T15:37:12.000Z", "to": "2026-11-29T15:37:12.000Z"}
     assert body["comparison"]["totals"]["count"] == {"current": 7, "previous": 4, "diff": 3, "changePct": 75.0}
 
     (call,) = InsightCall.objects.all()

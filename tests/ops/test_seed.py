@@ -15,9 +15,10 @@ from django.core.management import call_command
 from django.core.management.base import CommandError
 
 from events import selectors
-from events.buckets import Window
+from events.domain import EventFilter
 from events.store import EventStore
 from events.synthetic import EVENT_TYPES, LOCAL_TZ, TICKERS, history_documents
+from events.windows import Window
 
 pytestmark = pytest.mark.django_db
 
@@ -32,7 +33,7 @@ def seed(*args: str, **options: Any) -> tuple[str, str]:
 
 
 def events(store: EventStore) -> list[dict[str, Any]]:
-    return list(store.db["events"].find({}))
+    return list(store.iter_events(EventFilter()))
 
 
 def test_same_seed_generates_identical_documents_and_another_seed_does_not() -> None:

@@ -17,6 +17,7 @@ from django.test import override_settings
 from standardwebhooks.webhooks import Webhook
 
 from events import webhook
+from events.domain import EventFilter
 from events.store import EventStore
 
 pytestmark = pytest.mark.django_db
@@ -45,7 +46,7 @@ async def test_printed_curl_is_accepted_by_the_real_webhook(asgi_client: httpx.A
 
     assert url == URL
     assert response.status_code == HTTPStatus.CREATED
-    [doc] = list(store.db["events"].find({}))
+    [doc] = list(store.iter_events(EventFilter()))
     assert (doc["userId"], doc["type"], doc["value"]) == ("u-curl", "deposit", 250.5)
     assert doc["idempotencyKey"] == headers["webhook-id"]
 

@@ -31,6 +31,8 @@ def _production_env(**overrides: str) -> dict[str, str]:
         "WEBHOOK_SECRET": "whsec_" + base64.b64encode(secrets.token_bytes(32)).decode(),
         "DJANGO_ALLOWED_HOSTS": "monitor.example.com",
         "METRICS_TOKEN": secrets.token_urlsafe(32),
+        # Nunca conectado pelo check: o cliente do MongoDB só nasce no primeiro uso.
+        "MONGO_URI": "mongodb://mongo.example.com:27017/trader_monitor?replicaSet=rs0",
     }
     env.update(overrides)
     return env
@@ -98,3 +100,30 @@ def test_old_secret_keys_can_be_kept_as_fallbacks_during_a_rotation() -> None:
 
     assert result.stdout.strip().splitlines()[-1] == "2", result.stderr
     assert _check(env).returncode == 0
+
+
+def test_production_refuses_to_start_without_mongo_uri() -> None:
+    env = _production_env()
+    del env["MONGO_URI"]
+
+    result = _check(env)
+
+    assert result.returncode != 0
+    assert "MONGO_URI" in result.stderr
+
+
+def test_production_refuses_the_in_memory_store_unless_explicitly_allowed() -> None:
+    result = _check(_production_env(MONGO_URI="mongomock://localhost/trader_monitor"))
+
+    assert result.returncode != 0
+    assert "MONGO_ALLOW_IN_MEMORY" in result.stderr
+
+
+def test_an_allowed_in_memory_store_is_reported_by_the_deploy_check_and_at_start_up() -> None:
+    env = _production_env(MONGO_URI="mongomock://localhost/trader_monitor", MONGO_ALLOW_IN_MEMORY="true")
+
+    result = _check(env)
+
+    assert result.returncode != 0
+    assert "events.W001" in result.stdout + result.stderr
+    assert "store: in-memory" in result.stderr

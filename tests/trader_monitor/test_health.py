@@ -30,7 +30,8 @@ def test_readiness_is_200_when_the_store_answers(client: Client) -> None:
     response = client.get("/api/health/ready")
 
     assert response.status_code == HTTPStatus.OK
-    assert response.json() == {"status": "ok", "checks": {"store": "ok"}}
+    # O corpo diz também qual armazenamento responde (os testes usam o dublê em memória).
+    assert response.json() == {"status": "ok", "checks": {"store": "ok"}, "store": "in-memory"}
 
 
 def test_readiness_is_503_when_the_store_does_not_answer(

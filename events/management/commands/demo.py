@@ -34,11 +34,11 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from events import webhook
-from events.domain import isoformat
 from events.management.commands.seed import DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_USERS, user_ensure
 from events.management.commands.send_event import curl_command, delivery_build
 from events.store import get_store
 from events.synthetic import Market, history_seed, signed_headers, webhook_secret_generate
+from events.windows import isoformat
 
 logger = logging.getLogger("events.demo")
 
@@ -166,7 +166,7 @@ class Command(BaseCommand):
 
         secret = self._configure_webhook_secret()
         store = get_store()
-        if not store.in_memory:
+        if store.kind != "in-memory":
             self.stdout.write(self.style.WARNING("MONGO_URI aponta para um MongoDB real: a demo vai gravar nele."))
 
         self.stdout.write("Aplicando migrações…")

@@ -99,7 +99,7 @@ class Command(BaseCommand):
         if not options["no_users"]:
             self.seed_users(options)
         store = get_store()
-        if store.in_memory:
+        if store.kind == "in-memory":
             self.stdout.write(
                 self.style.WARNING(
                     "MONGO_URI usa o mongomock (memória): os eventos somem quando este processo termina. "

@@ -1,18 +1,16 @@
 """Hub do feed por processo: uma inscrição no grupo ``events`` repassa a todos os sockets locais.
 
-Antes, cada socket era um canal do grupo: um evento virava uma mensagem por socket
-na camada de canais (e uma cópia profunda por canal na camada em memória) e um
-``json.dumps`` por socket. Agora cada processo tem UM canal no grupo e UMA tarefa
-que o lê; por evento, o texto ``new_event`` é serializado uma vez e posto na caixa
-de saída (``asyncio.Queue`` limitada) de cada socket local cujo filtro aceita o
-evento e que ainda não o recebeu (dedupe por id). Cada socket tem a sua tarefa de
-envio (``events/consumers.py``) que esvazia a caixa.
+Cada processo tem UM canal no grupo e UMA tarefa que o lê (uma mensagem por evento
+na camada de canais, não uma por socket); por evento, o texto ``new_event`` é
+serializado uma vez e posto na caixa de saída (``asyncio.Queue`` limitada) de cada
+socket local cujo filtro aceita o evento e que ainda não o recebeu (dedupe por id).
+Cada socket tem a sua tarefa de envio (``events/feed/consumer.py``) que esvazia a caixa.
 
 * **Cliente lento:** caixa cheia (``WS_MAILBOX_SIZE``) → o socket sai do hub, a caixa
   é descartada e o socket recebe ``error``/``slow_consumer`` e fecha com 1013; o
   cliente volta com o cursor da última entrega (retomada sem lacunas).
 * **Camada fora do ar:** se a leitura falha, todos os sockets do hub recebem
-  ``feed_unavailable`` e fecham com 1013 (o mesmo de antes); o hub volta ao estado
+  ``feed_unavailable`` e fecham com 1013; o hub volta ao estado
   parado e a próxima inscrição tenta de novo — depois de uma espera crescente
   (``HubUnavailable`` enquanto isso), para não martelar o Redis a cada conexão.
 * **Inscrição:** o hub sobe na primeira inscrição (``register`` só volta depois de
@@ -33,8 +31,8 @@ from typing import Any, Protocol
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 
-from events.realtime import DeliveredIds, Subscription
-from events.services import EVENTS_GROUP
+from events.feed.protocol import DeliveredIds, Subscription
+from events.feed.publish import EVENTS_GROUP
 
 logger = logging.getLogger(__name__)
 

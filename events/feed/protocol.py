@@ -1,6 +1,6 @@
-"""Protocolo do feed em tempo real (``/ws/events/``): mensagens, filtro e retomada.
+"""Protocolo do feed em tempo real: mensagens, filtro e retomada.
 
-Tudo aqui é independente do transporte; o consumer (``events/consumers.py``) só
+Tudo aqui é independente do transporte; o consumer (``events/feed/consumer.py``) só
 traduz frames WebSocket para estas funções.
 
 Mensagens do cliente (JSON, uma por frame, até ``MAX_CLIENT_MESSAGE_BYTES``):
@@ -16,29 +16,15 @@ Mensagens do servidor: ``hello``, ``new_event``, ``subscribed``, ``resumed``,
 
 from __future__ import annotations
 
-import asyncio
 from collections import deque
-from collections.abc import Callable
 from dataclasses import dataclass, field
-from importlib import import_module
-from typing import Annotated, Any, Literal, TypeVar
+from typing import Annotated, Any, Literal
 
-from channels.auth import get_user as session_user
-from channels.db import database_sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
-from django.utils.translation import gettext as _
 from pydantic import BaseModel, ConfigDict, Field, StrictInt, TypeAdapter, ValidationError
-from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
-from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
-from rest_framework_simplejwt.settings import api_settings as jwt_settings
-from rest_framework_simplejwt.tokens import Token
 
-from events.domain import event_to_json
+from events.domain import EventFilter, event_to_json
 from events.store import get_store
-
-T = TypeVar("T")
 
 MAX_CLIENT_MESSAGE_BYTES = 8 * 1024
 MAX_FILTER_TYPES = 20
@@ -118,9 +104,7 @@ class Subscription:
         return cls(types=types, user_id=message.user_id)
 
     def matches(self, event: dict[str, Any]) -> bool:
-        if self.types and event.get("type") not in self.types:
-            return False
-        return self.user_id is None or event.get("userId") == self.user_id
+        return EventFilter(types=self.types, user_id=self.user_id).matches(event)
 
     def to_json(self) -> dict[str, Any]:
         return {"types": list(self.types), "userId": self.user_id}
@@ -161,13 +145,6 @@ class Replay:
     resync_reason: str | None = None
 
 
-async def store_call(fn: Callable[..., T], *args: Any, **kwargs: Any) -> T:
-    """Chama o armazenamento fora do laço quando há I/O de rede (mesma regra do webhook)."""
-    if get_store().blocking or settings.REDIS_URL:
-        return await asyncio.to_thread(fn, *args, **kwargs)
-    return fn(*args, **kwargs)
-
-
 def feed_head() -> int:
     """Cursor mais recente do feed (``seq`` do último evento reservado)."""
     return get_store().last_seq()
@@ -191,70 +168,3 @@ def feed_replay(*, cursor: int, subscription: Subscription) -> Replay:
     if len(docs) > limit:
         return Replay([], head, "too_many_missed")
     return Replay([(int(doc["seq"]), event_to_json(doc)) for doc in docs], head)
-
-
-# --- credenciais -----------------------------------------------------------------
-
-
-@dataclass(frozen=True)
-class Principal:
-    """Quem está no socket e até quando a credencial vale."""
-
-    kind: Literal["session", "jwt"]
-    user_id: Any
-    username: str
-    expires_at: float | None
-    session_key: str | None = None
-
-
-class CredentialRejected(Exception):
-    def __init__(self, code: str, detail: str) -> None:
-        super().__init__(code)
-        self.code = code
-        self.detail = detail
-
-
-async def principal_from_session(scope: dict[str, Any]) -> Principal | None:
-    """Usuário da sessão do painel (já resolvido pelo ``AuthMiddlewareStack``), se houver."""
-    user = scope.get("user")
-    session = scope.get("session")
-    if user is None or session is None or not user.is_authenticated:
-        return None
-    expiry = await session.aget_expiry_date()
-    return Principal("session", user.pk, user.get_username(), expiry.timestamp(), session.session_key)
-
-
-def _access_token(raw: str) -> Token:
-    expired = False
-    for token_class in jwt_settings.AUTH_TOKEN_CLASSES:
-        try:
-            token: Token = token_class(raw)
-        except ExpiredTokenError:
-            expired = True
-        except TokenError:
-            continue
-        else:
-            return token
-    if expired:
-        raise CredentialRejected("token_expired", _("Token expirado; renove-o em /api/auth/refresh."))
-    raise CredentialRejected("token_invalid", _("Token inválido."))
-
-
-async def principal_from_jwt(raw: str) -> Principal:
-    """Valida um JWT de acesso (simplejwt) e carrega o usuário. Lança ``CredentialRejected``."""
-    token = _access_token(raw)
-    try:
-        user = await database_sync_to_async(JWTAuthentication().get_user)(token)
-    except AuthenticationFailed:
-        raise CredentialRejected("token_invalid", _("Usuário do token inexistente ou inativo.")) from None
-    return Principal("jwt", user.pk, user.get_username(), float(token["exp"]))
-
-
-async def principal_still_valid(principal: Principal) -> bool:
-    """Reconfere a credencial: sessão ainda existe (sem logout/expiração) e o usuário segue ativo."""
-    if principal.kind == "session":
-        store = import_module(settings.SESSION_ENGINE).SessionStore(principal.session_key)
-        user = await session_user({"session": store})
-        return bool(user.is_authenticated and user.pk == principal.user_id)
-    manager = get_user_model()._default_manager
-    return await manager.filter(pk=principal.user_id, is_active=True).aexists()

@@ -11,8 +11,8 @@ fechado com o código 4401. O socket também fecha (4401) quando a credencial
 expira (``exp`` do JWT; expiração da sessão) ou é revogada (logout, usuário
 desativado — conferido a cada ``WS_RECHECK_SECONDS``).
 
-A lógica do protocolo (mensagens, filtro, retomada) está em ``events/realtime.py``;
-o repasse dos eventos ao vivo, no hub do processo (``events/hub.py``): o socket não
+A lógica do protocolo (mensagens, filtro, retomada) está em ``events/feed/protocol.py``;
+o repasse dos eventos ao vivo, no hub do processo (``events/feed/hub.py``): o socket não
 tem canal próprio na camada de canais — o hub põe o texto pronto na caixa de saída
 do socket e a tarefa de envio do socket o manda.
 """
@@ -34,13 +34,18 @@ from django.conf import settings
 from django.utils.translation import gettext as _
 from redis.exceptions import RedisError
 
-from events.hub import FeedHub, Mail, Signal, get_hub
-from events.realtime import (
-    AuthMessage,
+from events.feed.auth import (
     CredentialRejected,
+    Principal,
+    principal_from_jwt,
+    principal_from_session,
+    principal_still_valid,
+)
+from events.feed.hub import FeedHub, Mail, Signal, get_hub
+from events.feed.protocol import (
+    AuthMessage,
     DeliveredIds,
     PingMessage,
-    Principal,
     ProtocolError,
     ResumeMessage,
     SubscribeMessage,
@@ -48,12 +53,8 @@ from events.realtime import (
     feed_head,
     feed_replay,
     parse_client_message,
-    principal_from_jwt,
-    principal_from_session,
-    principal_still_valid,
-    store_call,
 )
-from events.store import StoreUnavailable
+from events.store import StoreUnavailable, run_store
 from trader_monitor import metrics
 
 logger = logging.getLogger(__name__)
@@ -66,8 +67,8 @@ CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_INTERNAL_ERROR = 1011
 _LAYER_ERRORS = (RedisError, OSError)
 # Nenhuma camada com esse nome: o Channels não cria um canal por socket (quem lê o
-# grupo é o hub do processo, ``events/hub.py``).
-_NO_LAYER = "events.hub:sem-canal-por-socket"
+# grupo é o hub do processo, ``events/feed/hub.py``).
+_NO_LAYER = "events.feed.hub:sem-canal-por-socket"
 
 
 class EventFeedConsumer(AsyncWebsocketConsumer):
@@ -222,7 +223,7 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
             self.hub = hub
             self.sender = asyncio.create_task(self._send_live())
             try:
-                head: int | None = await store_call(feed_head)
+                head: int | None = await run_store(feed_head)
             except StoreUnavailable:
                 head = None
             await self._send_json(
@@ -243,7 +244,8 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
 
     async def _replay_locked(self, cursor: int) -> None:
         try:
-            replay = await store_call(feed_replay, cursor=cursor, subscription=self.subscription)
+            async with replay_slot():
+                replay = await run_store(feed_replay, cursor=cursor, subscription=self.subscription)
         except StoreUnavailable:
             logger.warning("retomada do feed adiada: armazenamento indisponível")
             await self._error("store_unavailable", _("Armazenamento indisponível; tente retomar mais tarde."))
@@ -388,6 +390,25 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         # Se o cliente já saiu, o fechamento também falha com OSError: nada a fazer.
         with contextlib.suppress(OSError):
             await self.close(code=CLOSE_UNAUTHENTICATED, reason=code)
+
+
+_replay_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def replay_slot() -> asyncio.Semaphore:
+    """Vaga para uma retomada (``WS_REPLAY_CONCURRENCY`` por processo e laço de eventos).
+
+    As retomadas leem muito do armazenamento; limitadas, nunca ocupam todas as threads
+    do pool e a ingestão (e os outros sockets) seguem andando. As que esperam a vez
+    esperam no laço, sem custo.
+    """
+    loop = asyncio.get_running_loop()
+    slots = _replay_slots.get(loop)
+    if slots is None:
+        for stale in [other for other in _replay_slots if other.is_closed()]:
+            del _replay_slots[stale]
+        slots = _replay_slots[loop] = asyncio.Semaphore(settings.WS_REPLAY_CONCURRENCY)
+    return slots
 
 
 def _iso(epoch: float | None) -> str | None:

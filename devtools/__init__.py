@@ -1,0 +1,1 @@
+"""Ferramentas de desenvolvimento e teste (nunca usadas em produção)."""

@@ -1,0 +1,126 @@
+"""O contrato do armazenamento de eventos, cumprido pelos dois adaptadores.
+
+* ``MongoStore`` (``events/store/mongo.py``): produção, pymongo puro.
+* ``InMemoryStore`` (``events/store/memory.py``): testes e demo, com o mongomock.
+
+A mesma suíte de contrato (``tests/events/store_contract/``) roda contra os dois.
+Tudo é síncrono: quem está num laço de eventos chama pelo ``run_store`` (pool de
+threads limitado, ``events/store/__init__.py``), nunca direto.
+"""
+
+from __future__ import annotations
+
+from collections.abc import Callable, Iterator
+from dataclasses import dataclass
+from datetime import datetime
+from typing import Any, Literal, Protocol, TypedDict
+
+from bson import ObjectId
+
+from events.buckets import Segment
+from events.domain import EventDocument, EventFilter, KeysetPosition, SortField
+
+StoreKind = Literal["mongodb", "in-memory"]
+GroupBy = Literal["type", "userId"]
+InsertStatus = Literal["created", "duplicate", "conflict", "deleted"]
+
+
+@dataclass(frozen=True)
+class InsertOutcome:
+    """``created``; ``duplicate`` (mesmo corpo); ``conflict`` (outro corpo); ``deleted`` (apagado antes).
+
+    ``document`` é o evento gravado (ou o existente); em ``deleted``, a lápide.
+    """
+
+    status: InsertStatus
+    document: dict[str, Any]
+
+
+class GroupRow(TypedDict):
+    """Contagem e soma de ``value`` por chave (tipo ou usuário) num segmento."""
+
+    key: str
+    count: int
+    sum: float
+
+
+class BucketRow(TypedDict):
+    """Contagem e soma por (balde, tipo) num segmento de baldes."""
+
+    bucket: datetime
+    type: str
+    count: int
+    sum: float
+
+
+class EventStore(Protocol):
+    """Eventos, agregações e quarentena de webhooks rejeitados."""
+
+    # Relógio das agregações (quais baldes de curta retenção um evento alimenta); os
+    # testes o fixam.
+    now: Callable[[], datetime]
+
+    @property
+    def kind(self) -> StoreKind: ...
+
+    # --- infraestrutura ---
+    def ping(self) -> bool: ...
+
+    def ensure_indexes(self) -> list[str]: ...
+
+    def drop_all(self) -> None: ...
+
+    def close(self) -> None: ...
+
+    # --- ingestão e remoção ---
+    def insert_event(self, doc: EventDocument) -> InsertOutcome: ...
+
+    def insert_events_bulk(self, docs: list[EventDocument], *, track_rollups: bool = True) -> int: ...
+
+    def delete_event(self, event_id: ObjectId) -> dict[str, Any] | None: ...
+
+    # --- leitura de eventos ---
+    def get_event(self, event_id: ObjectId) -> dict[str, Any] | None: ...
+
+    def list_events(
+        self,
+        event_filter: EventFilter,
+        *,
+        sort_field: SortField,
+        descending: bool,
+        limit: int,
+        skip: int = 0,
+        after: KeysetPosition | None = None,
+    ) -> list[dict[str, Any]]: ...
+
+    def count_events(self, event_filter: EventFilter) -> int: ...
+
+    def iter_events(self, event_filter: EventFilter, *, batch_size: int = 1000) -> Iterator[dict[str, Any]]: ...
+
+    def events_after_seq(
+        self, seq: int, *, limit: int, types: tuple[str, ...] = (), user_id: str | None = None
+    ) -> list[dict[str, Any]]: ...
+
+    def last_seq(self) -> int: ...
+
+    # --- agregações ---
+    def group(self, segment: Segment, *, by: GroupBy, event_filter: EventFilter) -> list[GroupRow]: ...
+
+    def series(self, segment: Segment, *, event_filter: EventFilter) -> list[BucketRow]: ...
+
+    def flush_rollups(self) -> int: ...
+
+    def rebuild_rollups(self) -> int: ...
+
+    # --- quarentena ---
+    def record_rejection(self, record: dict[str, Any]) -> None: ...
+
+    def list_rejections(
+        self, *, reason: str | None = None, limit: int = 100, skip: int = 0
+    ) -> list[dict[str, Any]]: ...
+
+    def count_rejections(self, *, reason: str | None = None) -> int: ...
+
+    def get_rejection(self, rejection_id: ObjectId) -> dict[str, Any] | None: ...
+
+    def rejections_by_reason(self) -> dict[str, int]: ...

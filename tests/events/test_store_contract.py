@@ -1,0 +1,416 @@
+"""Contrato do armazenamento: o mesmo comportamento no ``MongoStore`` e no ``InMemoryStore``.
+
+Cada teste roda contra os dois adaptadores (fixture ``adapter``). Os testes por
+propriedade comparam leituras com um oráculo em Python puro sobre a mesma lista de
+documentos.
+"""
+
+from __future__ import annotations
+
+import threading
+from collections import defaultdict
+from datetime import timedelta
+from typing import Any
+
+from bson import ObjectId
+from django.test import override_settings
+from hypothesis import HealthCheck, given, settings
+from hypothesis import strategies as st
+
+from events.buckets import decompose, floor_to
+from events.domain import EventFilter, KeysetPosition, SortField
+from events.store.contract import EventStore
+from events.windows import Window
+from tests.events.conftest import NOW
+
+TYPES = ["login", "purchase", "deposit"]
+USERS = ["u1", "u2", "u3", "u|4"]
+# Histórico de 3 dias: atravessa a retenção dos baldes de minuto (48 h).
+HISTORY_MS = 3 * 24 * 3600 * 1000
+
+
+def make_doc(number: int, **overrides: Any) -> dict[str, Any]:
+    doc: dict[str, Any] = {
+        "_id": ObjectId(f"{number:024x}"),
+        "userId": "u1",
+        "type": "purchase",
+        "value": 10.0,
+        "timestamp": NOW - timedelta(minutes=5),
+        "receivedAt": NOW,
+        "bodyHash": f"h{number}",
+        "ingestId": f"i{number}",
+        "schemaVersion": 1,
+    }
+    doc.update(overrides)
+    return doc
+
+
+def everything(store: EventStore) -> list[dict[str, Any]]:
+    return list(store.iter_events(EventFilter()))
+
+
+# --- gravação ----------------------------------------------------------------------
+
+
+def test_insert_assigns_increasing_sequence_numbers(adapter: EventStore) -> None:
+    seqs = [adapter.insert_event(make_doc(n)).document["seq"] for n in range(1, 4)]  # type: ignore[arg-type]
+
+    assert seqs == [1, 2, 3]
+    assert adapter.last_seq() == 3
+    assert [doc["seq"] for doc in adapter.events_after_seq(1, limit=10)] == [2, 3]
+
+
+def test_sequence_numbers_continue_across_single_and_bulk_inserts(adapter: EventStore) -> None:
+    adapter.insert_event(make_doc(1))  # type: ignore[arg-type]
+    adapter.insert_events_bulk([make_doc(2), make_doc(3)])  # type: ignore[list-item]
+    adapter.insert_event(make_doc(4))  # type: ignore[arg-type]
+
+    assert sorted(doc["seq"] for doc in everything(adapter)) == [1, 2, 3, 4]
+
+
+def test_dropping_the_store_restarts_the_sequence(adapter: EventStore) -> None:
+    adapter.insert_event(make_doc(1))  # type: ignore[arg-type]
+    adapter.drop_all()
+
+    assert adapter.last_seq() == 0
+    assert adapter.insert_event(make_doc(2)).document["seq"] == 1  # type: ignore[arg-type]
+
+
+def test_concurrent_inserts_get_distinct_gap_free_sequence_numbers(adapter: EventStore) -> None:
+    seqs: list[int] = []
+    lock = threading.Lock()
+
+    def worker(offset: int) -> None:
+        for n in range(10):
+            seq = adapter.insert_event(make_doc(offset * 100 + n + 1)).document["seq"]  # type: ignore[arg-type]
+            with lock:
+                seqs.append(seq)
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(seqs) == list(range(1, 41))
+
+
+def test_bulk_insert_skips_existing_ids_and_counts_only_new(adapter: EventStore) -> None:
+    docs = [make_doc(n) for n in range(1, 6)]
+    adapter.insert_events_bulk(docs[:2])  # type: ignore[arg-type]
+
+    inserted = adapter.insert_events_bulk(docs)  # type: ignore[arg-type]
+
+    assert inserted == 3
+    assert adapter.count_events(EventFilter()) == 5
+
+
+def test_same_id_same_body_is_a_duplicate_and_another_body_a_conflict(adapter: EventStore) -> None:
+    first = adapter.insert_event(make_doc(1))  # type: ignore[arg-type]
+    again = adapter.insert_event(make_doc(1, ingestId="other-attempt"))  # type: ignore[arg-type]
+    other = adapter.insert_event(make_doc(1, ingestId="x", bodyHash="another-body"))  # type: ignore[arg-type]
+
+    assert (first.status, again.status, other.status) == ("created", "duplicate", "conflict")
+    assert again.document["seq"] == first.document["seq"]
+    assert adapter.count_events(EventFilter()) == 1
+
+
+def test_a_retry_of_our_own_write_that_landed_is_created_not_duplicate(adapter: EventStore) -> None:
+    adapter.insert_event(make_doc(1))  # type: ignore[arg-type]
+
+    retry = adapter.insert_event(make_doc(1))  # type: ignore[arg-type]
+
+    assert retry.status == "created"
+
+
+def test_a_deleted_event_stays_deleted_when_its_delivery_is_replayed(adapter: EventStore) -> None:
+    adapter.insert_event(make_doc(1, value=7.5))  # type: ignore[arg-type]
+    window = Window(NOW - timedelta(hours=1), NOW)
+
+    deleted = adapter.delete_event(ObjectId(f"{1:024x}"))
+    replay = adapter.insert_event(make_doc(1, value=7.5, ingestId="replay"))  # type: ignore[arg-type]
+    other_body = adapter.insert_event(make_doc(1, value=8.0, bodyHash="other", ingestId="r2"))  # type: ignore[arg-type]
+
+    assert deleted is not None
+    assert deleted["value"] == 7.5
+    assert replay.status == "deleted"
+    assert other_body.status == "conflict"
+    assert adapter.get_event(ObjectId(f"{1:024x}")) is None
+    assert adapter.count_events(EventFilter()) == 0
+    assert everything(adapter) == []
+    assert adapter.events_after_seq(0, limit=10) == []
+    assert _group_total(adapter, window, EventFilter(), "type") == {}
+    assert adapter.delete_event(ObjectId(f"{1:024x}")) is None
+
+
+def test_deleting_an_unknown_event_returns_none(adapter: EventStore) -> None:
+    assert adapter.delete_event(ObjectId()) is None
+
+
+# --- leitura ---------------------------------------------------------------------
+
+
+def test_keyset_pages_walk_the_whole_sorted_list_without_gaps(adapter: EventStore) -> None:
+    docs = [make_doc(n, timestamp=NOW - timedelta(minutes=n % 4), value=float(n)) for n in range(1, 24)]
+    adapter.insert_events_bulk(docs)  # type: ignore[arg-type]
+    expected = sorted(docs, key=lambda d: (d["timestamp"], d["_id"]), reverse=True)
+
+    walked: list[ObjectId] = []
+    after = None
+    while True:
+        page = adapter.list_events(EventFilter(), sort_field="timestamp", descending=True, limit=5, after=after)
+        if not page:
+            break
+        walked += [doc["_id"] for doc in page]
+        after = KeysetPosition(page[-1]["timestamp"], page[-1]["_id"])
+
+    assert walked == [doc["_id"] for doc in expected]
+
+
+def test_documents_come_back_as_stored_with_aware_utc_datetimes(adapter: EventStore) -> None:
+    doc = make_doc(1, metadata={"nested": {"tags": ["a", 1, 2.5, None, True]}})
+    adapter.insert_event(doc)  # type: ignore[arg-type]
+
+    stored = adapter.get_event(doc["_id"])
+
+    assert stored is not None
+    assert {key: stored[key] for key in doc} == doc
+    assert stored["timestamp"].utcoffset() == timedelta(0)
+
+
+def test_quarantine_is_trimmed_to_the_configured_size(adapter: EventStore) -> None:
+    with override_settings(QUARANTINE_MAX_DOCS=50):
+        for index in range(200):
+            adapter.record_rejection({"receivedAt": NOW + timedelta(seconds=index), "reason": "bad_signature"})
+
+    assert adapter.count_rejections() == 50
+    newest = adapter.list_rejections(limit=1)[0]
+    assert newest["receivedAt"] == NOW + timedelta(seconds=199)
+    assert adapter.rejections_by_reason() == {"bad_signature": 50}
+    assert adapter.get_rejection(newest["_id"]) == newest
+
+
+# --- oráculos ------------------------------------------------------------------------
+
+moments = st.integers(min_value=0, max_value=HISTORY_MS).map(lambda ms: NOW - timedelta(milliseconds=ms))
+# Poucos instantes: empates frequentes, o desempate por _id importa.
+coarse_moments = st.integers(min_value=0, max_value=12).map(lambda n: NOW - timedelta(minutes=n))
+
+
+def documents(timestamps: st.SearchStrategy[Any], max_size: int = 30) -> st.SearchStrategy[list[dict[str, Any]]]:
+    return st.lists(
+        st.tuples(
+            st.sampled_from(TYPES),
+            st.sampled_from(USERS),
+            timestamps,
+            # Meios inteiros: somas exatas em ponto flutuante.
+            st.integers(min_value=-200, max_value=2000).map(lambda n: n / 2),
+        ),
+        max_size=max_size,
+    ).map(
+        lambda rows: [
+            make_doc(number + 1, type=event_type, userId=user, timestamp=moment, value=value)
+            for number, (event_type, user, moment, value) in enumerate(rows)
+        ]
+    )
+
+
+filters = st.builds(
+    EventFilter,
+    types=st.lists(st.sampled_from(TYPES), max_size=2, unique=True).map(tuple),
+    user_id=st.none() | st.sampled_from(USERS),
+    start=st.none() | coarse_moments,
+    end=st.none() | coarse_moments,
+)
+
+
+def oracle_match(doc: dict[str, Any], flt: EventFilter) -> bool:
+    return (
+        (not flt.types or doc["type"] in flt.types)
+        and (flt.user_id is None or doc["userId"] == flt.user_id)
+        and (flt.start is None or doc["timestamp"] >= flt.start)
+        and (flt.end is None or doc["timestamp"] < flt.end)
+    )
+
+
+def _reset(store: EventStore, docs: list[dict[str, Any]], *, one_by_one: bool = False) -> None:
+    store.drop_all()
+    if one_by_one:
+        for doc in docs:
+            store.insert_event(dict(doc))  # type: ignore[arg-type]
+    else:
+        store.insert_events_bulk([dict(doc) for doc in docs])  # type: ignore[misc]
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    docs=documents(coarse_moments),
+    event_filter=filters,
+    sort_field=st.sampled_from(["timestamp", "value"]),
+    descending=st.booleans(),
+    limit=st.integers(min_value=1, max_value=8),
+    skip=st.integers(min_value=0, max_value=12),
+    data=st.data(),
+)
+def test_listing_and_count_match_the_python_oracle(
+    adapter: EventStore,
+    docs: list[dict[str, Any]],
+    event_filter: EventFilter,
+    sort_field: SortField,
+    descending: bool,
+    limit: int,
+    skip: int,
+    data: st.DataObject,
+) -> None:
+    _reset(adapter, docs)
+    matching = sorted(
+        (doc for doc in docs if oracle_match(doc, event_filter)),
+        key=lambda d: (d[sort_field], d["_id"]),
+        reverse=descending,
+    )
+    after = None
+    keyset: bool = data.draw(st.booleans(), label="keyset")
+    if matching and keyset:
+        anchor = data.draw(st.sampled_from(matching), label="anchor")
+        after = KeysetPosition(anchor[sort_field], anchor["_id"])
+        position = matching.index(anchor)
+        expected = matching[position + 1 :][:limit]
+        page = adapter.list_events(
+            event_filter,
+            sort_field=sort_field,
+            descending=descending,
+            limit=limit,
+            after=after,
+        )
+    else:
+        expected = matching[skip : skip + limit]
+        page = adapter.list_events(
+            event_filter,
+            sort_field=sort_field,
+            descending=descending,
+            limit=limit,
+            skip=skip,
+        )
+
+    assert [doc["_id"] for doc in page] == [doc["_id"] for doc in expected]
+    assert adapter.count_events(event_filter) == len(matching)
+
+
+def _oracle_group(
+    docs: list[dict[str, Any]], window: Window, flt: EventFilter, by: str
+) -> dict[str, tuple[int, float]]:
+    totals: dict[str, list[Any]] = defaultdict(lambda: [0, 0.0])
+    for doc in docs:
+        if window.contains(doc["timestamp"]) and oracle_match(doc, flt):
+            totals[doc[by]][0] += 1
+            totals[doc[by]][1] += doc["value"]
+    return {key: (count, value) for key, (count, value) in totals.items() if count}
+
+
+def _group_total(store: EventStore, window: Window, flt: EventFilter, by: str) -> dict[str, tuple[int, float]]:
+    totals: dict[str, list[Any]] = defaultdict(lambda: [0, 0.0])
+    for segment in decompose(window, now=NOW):
+        for row in store.group(segment, by=by, event_filter=flt):  # type: ignore[arg-type]
+            totals[row["key"]][0] += row["count"]
+            totals[row["key"]][1] += row["sum"]
+    return {key: (count, value) for key, (count, value) in totals.items() if count}
+
+
+windows = st.tuples(
+    st.integers(min_value=0, max_value=HISTORY_MS + 3_600_000),
+    st.integers(min_value=1, max_value=HISTORY_MS),
+).map(lambda pair: Window(NOW - timedelta(milliseconds=pair[0] + pair[1]), NOW - timedelta(milliseconds=pair[0])))
+group_filters = st.builds(
+    EventFilter,
+    types=st.lists(st.sampled_from(TYPES), max_size=2, unique=True).map(tuple),
+    user_id=st.none() | st.sampled_from(USERS),
+)
+
+
+@settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(
+    docs=documents(moments),
+    window=windows,
+    event_filter=group_filters,
+    by=st.sampled_from(["type", "userId"]),
+    one_by_one=st.booleans(),
+    delete_every=st.integers(min_value=0, max_value=4),
+)
+def test_grouping_the_segments_of_a_window_matches_the_oracle(
+    adapter: EventStore,
+    docs: list[dict[str, Any]],
+    window: Window,
+    event_filter: EventFilter,
+    by: str,
+    one_by_one: bool,
+    delete_every: int,
+) -> None:
+    _reset(adapter, docs, one_by_one=one_by_one)
+    kept = docs
+    if delete_every:
+        doomed = docs[::delete_every]
+        for doc in doomed:
+            assert adapter.delete_event(doc["_id"]) is not None
+        kept = [doc for doc in docs if doc not in doomed]
+
+    assert _group_total(adapter, window, event_filter, by) == _oracle_group(kept, window, event_filter, by)
+
+
+@settings(max_examples=40, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(docs=documents(moments), window=windows, event_filter=group_filters)
+def test_bucket_series_of_each_segment_matches_the_oracle(
+    adapter: EventStore, docs: list[dict[str, Any]], window: Window, event_filter: EventFilter
+) -> None:
+    _reset(adapter, docs)
+    for segment in decompose(window, now=NOW):
+        if segment.level is None:
+            continue
+        expected: dict[tuple[Any, str], list[Any]] = defaultdict(lambda: [0, 0.0])
+        for doc in docs:
+            if segment.start <= doc["timestamp"] < segment.end and oracle_match(doc, event_filter):
+                bucket = floor_to(doc["timestamp"], segment.level.step)
+                expected[(bucket, doc["type"])][0] += 1
+                expected[(bucket, doc["type"])][1] += doc["value"]
+
+        rows = adapter.series(segment, event_filter=event_filter)
+
+        assert {(row["bucket"], row["type"]): [row["count"], row["sum"]] for row in rows} == dict(expected)
+        assert [(row["bucket"], row["type"]) for row in rows] == sorted((row["bucket"], row["type"]) for row in rows)
+
+
+def test_rebuild_gives_the_same_rollups_as_incremental_maintenance_for_an_event_at_the_window_end(
+    adapter: EventStore,
+) -> None:
+    # Regressão do exemplo do Hypothesis (@reproduce_failure 6.170.17 b'AXicY3RkgENGRyYwAwAY3QJO'):
+    # um só evento, exatamente no fim (exclusivo) de uma janela de 15 min.
+    window = Window(NOW - timedelta(minutes=15), NOW)
+    adapter.insert_event(make_doc(1, type="login", userId="u0", value=0.0, timestamp=NOW))  # type: ignore[arg-type]
+    adapter.insert_event(make_doc(2, type="login", userId="u0", value=1.0, timestamp=window.start))  # type: ignore[arg-type]
+    incremental = _group_total(adapter, window, EventFilter(), "type")
+
+    seen = adapter.rebuild_rollups()
+
+    assert seen == 2
+    assert incremental == {"login": (1, 1.0)}
+    assert _group_total(adapter, window, EventFilter(), "type") == incremental
+    assert _group_total(adapter, Window(window.start, NOW + timedelta(milliseconds=1)), EventFilter(), "type") == {
+        "login": (2, 1.0)
+    }
+
+
+@settings(max_examples=30, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(docs=documents(moments), window=windows, by=st.sampled_from(["type", "userId"]))
+def test_rebuild_gives_the_same_rollups_as_incremental_maintenance(
+    adapter: EventStore, docs: list[dict[str, Any]], window: Window, by: str
+) -> None:
+    _reset(adapter, docs, one_by_one=True)
+    incremental = _group_total(adapter, window, EventFilter(), by)
+
+    seen = adapter.rebuild_rollups()
+
+    assert seen == len(docs)
+    assert (
+        _group_total(adapter, window, EventFilter(), by)
+        == incremental
+        == _oracle_group(docs, window, EventFilter(), by)
+    )
