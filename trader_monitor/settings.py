@@ -403,6 +403,8 @@ WS_RECHECK_SECONDS: float = env.float("WS_RECHECK_SECONDS", default=60.0)
 WS_MAILBOX_SIZE: int = env.int("WS_MAILBOX_SIZE", default=1000)
 # Retomada: no máximo tantos eventos reenviados; além disso, resync_required.
 WS_REPLAY_LIMIT: int = env.int("WS_REPLAY_LIMIT", default=500)
+# Mensagens do cliente por socket (sintaxe da biblioteca limits); excesso fecha com 1008.
+WS_MESSAGE_RATE_LIMIT: str = env.str("WS_MESSAGE_RATE_LIMIT", default="60/minute")
 # Retomadas lendo o armazenamento ao mesmo tempo, por processo (as demais esperam a vez):
 # sempre sobram threads do pool (STORE_THREADS) para a ingestão.
 WS_REPLAY_CONCURRENCY: int = env.int("WS_REPLAY_CONCURRENCY", default=4)
