@@ -106,7 +106,7 @@ async def test_a_password_change_closes_the_dashboard_socket_on_recheck(
 @pytest.mark.xfail(
     strict=True,
     reason=(
-        "gancho pendente em events/: guardar o claim 'ver' no Principal do JWT e, na "
+        "gancho pendente em events/feed/auth.py: guardar o claim 'ver' no Principal do JWT e, na "
         "reconferência, chamar accounts.selectors.atoken_version_valid(user_id=…, version=…)"
     ),
 )
