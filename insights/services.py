@@ -5,7 +5,8 @@ Fluxo de ``insight_generate``:
 1. agregações da janela e da anterior (``insight_input``) → ``digest`` + impressão digital;
 2. cache (``INSIGHT_CACHE_SECONDS``) por (parâmetros da janela, impressão digital,
    modelo, política) — ``refresh`` pula a leitura;
-3. sem ``OPENAI_API_KEY`` → motor offline;
+3. sem ``OPENAI_API_KEY`` → motor offline; quem não é da equipe nem tem a permissão
+   ``insights.use_paid_model`` → motor offline (``not_permitted``);
 4. orçamento do dia (``INSIGHT_DAILY_BUDGET_USD``, pior caso da próxima chamada
    incluído) e limite por usuário (``INSIGHT_RATE_LIMIT``) → offline ou 429;
 5. chamada ao modelo → linha de log + registro no livro-caixa + métricas;
@@ -47,7 +48,13 @@ from insights.openai_client import (
     messages_build,
 )
 from insights.pricing import cost_usd
-from insights.selectors import InsightInput, insight_input, ledger_spent_today, seconds_until_tomorrow
+from insights.selectors import (
+    InsightInput,
+    insight_input,
+    insight_paid_model_allowed,
+    ledger_spent_today,
+    seconds_until_tomorrow,
+)
 from trader_monitor import metrics
 
 logger = logging.getLogger("insights")
@@ -312,6 +319,10 @@ def insight_generate(
 
     if not settings.OPENAI_API_KEY:
         return _with_aggregates(_offline(inp, "no_api_key", _NO_ATTEMPT, now), inp, cached=False)
+
+    if not insight_paid_model_allowed(user=user):
+        # Não é falha transitória: mesmo com INSIGHT_FALLBACK=error, responde o motor offline.
+        return _with_aggregates(_offline(inp, "not_permitted", _NO_ATTEMPT, now), inp, cached=False)
 
     if not _budget_allows(inp.digest, model, now):
         exhausted = InsightBudgetExhausted("budget_exhausted", seconds_until_tomorrow(now))
