@@ -1,14 +1,12 @@
 """Revogação (logout geral, troca de senha) chegando aos sockets abertos do feed ``/ws/events/``.
 
-Só pelo contrato do feed (DESIGN.md): sessão por cookie ou JWT na primeira mensagem,
-fechamento 4401, reconferência a cada ``WS_RECHECK_SECONDS``.
+Só pelo contrato do feed: sessão por cookie ou JWT na primeira mensagem, fechamento 4401,
+reconferência a cada ``WS_RECHECK_SECONDS``.
 
-* Sockets de sessão já fecham: a versão das credenciais entra no hash da sessão, que o
+* Sockets de sessão fecham: a versão das credenciais entra no hash da sessão, que o
   feed reconfere.
-* Sockets de JWT dependem de o feed chamar ``accounts.selectors.atoken_version_valid``
-  com o claim ``ver`` guardado na autenticação (``events/`` é de outra frente). O teste
-  está marcado ``xfail(strict=True)``: quando o gancho existir, ele passa a passar e o
-  marcador deve sair.
+* Sockets de JWT fecham: o feed guarda o claim ``ver`` na autenticação e, na
+  reconferência, pergunta a ``accounts.selectors.atoken_version_valid``.
 """
 
 from __future__ import annotations
@@ -103,13 +101,6 @@ async def test_a_password_change_closes_the_dashboard_socket_on_recheck(
     assert close["code"] == 4401
 
 
-@pytest.mark.xfail(
-    strict=True,
-    reason=(
-        "gancho pendente em events/feed/auth.py: guardar o claim 'ver' no Principal do JWT e, na "
-        "reconferência, chamar accounts.selectors.atoken_version_valid(user_id=…, version=…)"
-    ),
-)
 async def test_logout_everywhere_closes_a_jwt_socket_on_recheck(sockets: list[WebsocketCommunicator]) -> None:
     user = await sync_to_async(make_user)("ana")
     tokens = await sync_to_async(login_pair)("ana")

@@ -141,6 +141,7 @@ async def test_raw_webhook_responses_carry_the_security_headers(
     assert response.headers["X-Content-Type-Options"] == "nosniff"
     assert response.headers["X-Frame-Options"] == "DENY"
     assert response.headers["Referrer-Policy"] == "same-origin"
+    assert response.headers["Content-Security-Policy"] == "default-src 'none'; frame-ancestors 'none'"
 
 
 async def _post_from(ip: str, body: bytes, headers: dict[str, str]) -> httpx.Response:
