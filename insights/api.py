@@ -24,6 +24,7 @@ from insights.services import (
     InsightParams,
     InsightRateLimited,
     insight_generate,
+    model_quota_for,
 )
 
 MAX_TOP = 20
@@ -208,7 +209,7 @@ class InsightApi(APIView):
         now = timezone.now()
         params = _params(data, allow_refresh=allow_refresh, now=now)
         try:
-            result = insight_generate(user=request.user, params=params, now=now)
+            result = insight_generate(user=request.user, params=params, now=now, model_quota=model_quota_for(request))
         except InsightError as error:
             raise _translate(error) from None
         return Response(InsightOutputSerializer(result).data)

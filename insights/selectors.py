@@ -57,8 +57,6 @@ def insight_input(*, window: Window, range_name: str | None, top: int, now: date
         previous=previous,
         span=window.span,
         range_name=range_name,
-        # Janelas exatas e disjuntas: usuários ativos sempre se comparam.
-        users_comparable=True,
     )
     return InsightInput(current, previous, digest, fingerprint_compute(digest))
 
