@@ -1,0 +1,150 @@
+"""MongoDB de verdade pela rede (``devtools.mongowire``) com falhas injetadas pelo próprio servidor.
+
+As falhas usam o fail point ``failCommand`` do MongoDB (``configureFailPoint``): o mesmo
+teste roda contra um ``mongod --setParameter enableTestCommands=1``. "Servidor fora do ar"
+é o servidor parado de fato (``MongoWireServer.stop()``; ``start()`` volta na mesma porta
+com os dados). Nada de substituir métodos do pymongo ou do mongomock.
+"""
+
+from __future__ import annotations
+
+import time
+import uuid
+from collections.abc import Callable, Iterator
+from typing import Any
+
+import pytest
+from pymongo import MongoClient
+
+from devtools.mongowire import MongoWireServer
+from events.store import get_store
+from events.store.mongo import MongoStore, connect
+from events.store.retry import RetryPolicy
+
+# O ``appname`` que ``events.store.mongo.connect`` anuncia: os fail points só atingem a aplicação.
+APP_NAME = "trader-monitor"
+# Prazo por operação da aplicação nos testes com falha de rede (cada tentativa esgota o prazo);
+# os bancos daqui têm poucos documentos e respondem em milissegundos.
+FAULT_TIMEOUT_MS = 500
+# Prazo folgado para o resto (o mongowire varre a coleção inteira a cada consulta).
+TIMEOUT_MS = 5000
+# Erro 10107 (NotWritablePrimary) sem rótulo de escrita repetível: o primário recusa e o
+# driver não repete sozinho — a falha chega na hora à nossa política de repetição.
+REFUSE = {"errorCode": 10107, "errorLabels": []}
+# Tempo de replicação esgotado (``wtimeout``): a escrita aconteceu, a confirmação não veio.
+LOST_ACK = {
+    "writeConcernError": {
+        "code": 64,
+        "codeName": "WriteConcernFailed",
+        "errmsg": "waiting for replication timed out",
+        "errInfo": {"wtimeout": True},
+    }
+}
+
+Client = MongoClient[dict[str, Any]]
+
+
+class FailPoints:
+    """Liga e desliga o ``failCommand`` para a aplicação (``appName``), pelo cliente do teste."""
+
+    def __init__(self, admin: Client) -> None:
+        self.admin = admin
+
+    def on(self, mode: Any, commands: list[str], **data: Any) -> int:
+        """Liga o fail point; devolve o ``count`` (quantas vezes já disparou até agora)."""
+        reply = self.admin.admin.command(
+            {
+                "configureFailPoint": "failCommand",
+                "mode": mode,
+                "data": {"failCommands": commands, "appName": APP_NAME, **data},
+            }
+        )
+        return int(reply["count"])
+
+    def off(self) -> int:
+        """Desliga; devolve quantas vezes o fail point disparou desde que o servidor subiu."""
+        return int(self.admin.admin.command({"configureFailPoint": "failCommand", "mode": "off"})["count"])
+
+
+@pytest.fixture(scope="session")
+def mongo_server() -> Iterator[MongoWireServer]:
+    """Um servidor só para estes testes (alguns o param e sobem de novo)."""
+    with MongoWireServer(replica_set="rs0") as server:
+        yield server
+
+
+@pytest.fixture
+def admin(mongo_server: MongoWireServer) -> Iterator[Client]:
+    """Cliente do próprio teste (outro ``appname``: fora do alcance dos fail points)."""
+    if not mongo_server.running:
+        mongo_server.start()
+    client: Client = MongoClient(
+        mongo_server.uri, appname="reliability-tests", tz_aware=True, serverSelectionTimeoutMS=10_000
+    )
+    yield client
+    client.close()
+
+
+@pytest.fixture
+def fail_points(admin: Client, mongo_server: MongoWireServer) -> Iterator[FailPoints]:
+    points = FailPoints(admin)
+    yield points
+    if not mongo_server.running:
+        mongo_server.start()
+    points.off()
+
+
+@pytest.fixture
+def database_name(admin: Client) -> Iterator[str]:
+    name = f"rel_{uuid.uuid4().hex[:12]}"
+    yield name
+    admin.drop_database(name)
+
+
+@pytest.fixture
+def sleeps() -> list[float]:
+    """As esperas pedidas pela política de repetição (registradas, não dormidas)."""
+    return []
+
+
+@pytest.fixture
+def mongo_store(mongo_server: MongoWireServer, database_name: str, sleeps: list[float]) -> Iterator[MongoStore]:
+    """Um ``MongoStore`` de produção (``connect`` + ``MongoStore``) num banco novo, sem gravador."""
+    db = connect(
+        mongo_server.database_uri(database_name),
+        server_selection_timeout_ms=TIMEOUT_MS,
+        operation_timeout_ms=TIMEOUT_MS,
+    )
+    store = MongoStore(db, flush_seconds=0, retry=RetryPolicy(3, sleep=sleeps.append))
+    yield store
+    db.client.close()
+
+
+@pytest.fixture
+def app_store(
+    settings: Any, mongo_server: MongoWireServer, database_name: str, sleeps: list[float]
+) -> Iterator[MongoStore]:
+    """A aplicação inteira (``get_store()``) sobre um ``MongoStore`` no mongowire, só neste teste.
+
+    Prazos curtos: cada tentativa contra um servidor fora do ar esgota o prazo inteiro.
+    """
+    settings.MONGO_URI = mongo_server.database_uri(database_name)
+    settings.MONGO_TIMEOUT_MS = FAULT_TIMEOUT_MS
+    settings.MONGO_SERVER_SELECTION_TIMEOUT_MS = FAULT_TIMEOUT_MS
+    settings.ROLLUP_FLUSH_SECONDS = 0
+    get_store.cache_clear()
+    store = get_store()
+    assert isinstance(store, MongoStore)
+    store.retry.sleep = sleeps.append
+    yield store
+    store.db.client.close()
+    get_store.cache_clear()
+
+
+def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, what: str = "a condição") -> None:
+    """Espera uma condição externa (outro processo, o monitor do driver), com limite."""
+    deadline = time.monotonic() + timeout
+    while not condition():
+        if time.monotonic() > deadline:
+            raise AssertionError(f"{what} não aconteceu em {timeout:.0f} s")
+        time.sleep(0.05)
