@@ -425,8 +425,9 @@ def test_bad_configurations_are_refused_with_bad_value(admin: Client, name: str,
 def test_a_restarted_server_starts_with_the_fail_point_off() -> None:
     db_name = "restarted"
     server = MongoWireServer(replica_set="rs0").start()
+    client: Client = MongoClient(server.uri, serverSelectionTimeoutMS=5000)
     try:
-        with MongoClient(server.uri, serverSelectionTimeoutMS=5000) as client:
+        with client:
             client.admin.command(
                 {
                     "configureFailPoint": "failCommand",

@@ -10,7 +10,7 @@ from __future__ import annotations
 import time
 from collections.abc import Iterator
 from datetime import timedelta
-from typing import Any
+from typing import Any, cast
 from urllib.parse import urlsplit
 
 import pytest
@@ -18,6 +18,7 @@ from bson import ObjectId
 from pymongo import MongoClient
 from pymongo.errors import OperationFailure
 
+from events.domain import EventDocument
 from events.store import StoreUnavailable
 from events.store.mongo import MongoStore, connect
 from events.store.retry import RetryPolicy
@@ -28,7 +29,7 @@ APP_NAME = "trader-monitor"  # o appname de ``events.store.mongo.connect``
 REFUSE = {"errorCode": 10107, "errorLabels": []}
 
 
-def make_doc(**overrides: Any) -> dict[str, Any]:
+def make_doc(**overrides: Any) -> EventDocument:
     doc: dict[str, Any] = {
         "_id": ObjectId(),
         "userId": "u1",
@@ -41,7 +42,7 @@ def make_doc(**overrides: Any) -> dict[str, Any]:
         "schemaVersion": 1,
     }
     doc.update(overrides)
-    return doc
+    return cast(EventDocument, doc)
 
 
 def database_uri(uri: str, name: str) -> str:
