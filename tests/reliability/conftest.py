@@ -18,8 +18,7 @@ from pymongo import MongoClient
 
 from devtools.mongowire import MongoWireServer
 from events.store import get_store
-from events.store.mongo import MongoStore, connect
-from events.store.retry import RetryPolicy
+from events.store.mongo import MongoStore
 
 # O ``appname`` que ``events.store.mongo.connect`` anuncia: os fail points só atingem a aplicação.
 APP_NAME = "trader-monitor"
@@ -105,19 +104,6 @@ def database_name(admin: Client) -> Iterator[str]:
 def sleeps() -> list[float]:
     """As esperas pedidas pela política de repetição (registradas, não dormidas)."""
     return []
-
-
-@pytest.fixture
-def mongo_store(mongo_server: MongoWireServer, database_name: str, sleeps: list[float]) -> Iterator[MongoStore]:
-    """Um ``MongoStore`` de produção (``connect`` + ``MongoStore``) num banco novo, sem gravador."""
-    db = connect(
-        mongo_server.database_uri(database_name),
-        server_selection_timeout_ms=TIMEOUT_MS,
-        operation_timeout_ms=TIMEOUT_MS,
-    )
-    store = MongoStore(db, flush_seconds=0, retry=RetryPolicy(3, sleep=sleeps.append))
-    yield store
-    db.client.close()
 
 
 @pytest.fixture
