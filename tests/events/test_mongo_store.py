@@ -147,7 +147,7 @@ def test_failed_flush_keeps_the_deltas_for_the_next_one(make_store: Any, fail_po
 def test_transient_errors_are_retried_then_reported(make_store: Any, fail_point: Any, sleeps: list[float]) -> None:
     # Prazo curto: com a rede caindo sempre, cada tentativa esgota o prazo inteiro (o driver
     # repete a leitura enquanto couber nele).
-    store: MongoStore = make_store(timeout_ms=500)
+    store: MongoStore = make_store(timeout_ms=1000)
     before = fail_point("alwaysOn", ["find"], closeConnection=True)
 
     with pytest.raises(StoreUnavailable):

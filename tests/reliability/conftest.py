@@ -22,9 +22,9 @@ from events.store.mongo import MongoStore
 
 # O ``appname`` que ``events.store.mongo.connect`` anuncia: os fail points só atingem a aplicação.
 APP_NAME = "trader-monitor"
-# Prazo por operação da aplicação nos testes com falha de rede (cada tentativa esgota o prazo);
-# os bancos daqui têm poucos documentos e respondem em milissegundos.
-FAULT_TIMEOUT_MS = 500
+# Prazo por operação da aplicação nos testes de queda (cada tentativa esgota o prazo); os
+# bancos daqui têm poucos documentos e respondem em milissegundos.
+OUTAGE_TIMEOUT_MS = 1000
 # Prazo folgado para o resto (o mongowire varre a coleção inteira a cada consulta).
 TIMEOUT_MS = 5000
 # Erro 10107 (NotWritablePrimary) sem rótulo de escrita repetível: o primário recusa e o
@@ -106,17 +106,13 @@ def sleeps() -> list[float]:
     return []
 
 
-@pytest.fixture
-def app_store(
-    settings: Any, mongo_server: MongoWireServer, database_name: str, sleeps: list[float]
+def use_mongo_store(
+    settings: Any, server: MongoWireServer, database_name: str, sleeps: list[float], *, timeout_ms: int
 ) -> Iterator[MongoStore]:
-    """A aplicação inteira (``get_store()``) sobre um ``MongoStore`` no mongowire, só neste teste.
-
-    Prazos curtos: cada tentativa contra um servidor fora do ar esgota o prazo inteiro.
-    """
-    settings.MONGO_URI = mongo_server.database_uri(database_name)
-    settings.MONGO_TIMEOUT_MS = FAULT_TIMEOUT_MS
-    settings.MONGO_SERVER_SELECTION_TIMEOUT_MS = FAULT_TIMEOUT_MS
+    """A aplicação inteira (``get_store()``) sobre um ``MongoStore`` no mongowire, só neste teste."""
+    settings.MONGO_URI = server.database_uri(database_name)
+    settings.MONGO_TIMEOUT_MS = timeout_ms
+    settings.MONGO_SERVER_SELECTION_TIMEOUT_MS = timeout_ms
     settings.ROLLUP_FLUSH_SECONDS = 0
     get_store.cache_clear()
     store = get_store()
@@ -125,6 +121,23 @@ def app_store(
     yield store
     store.db.client.close()
     get_store.cache_clear()
+
+
+@pytest.fixture
+def app_store(
+    settings: Any, mongo_server: MongoWireServer, database_name: str, sleeps: list[float]
+) -> Iterator[MongoStore]:
+    """A aplicação sobre o ``MongoStore``, com prazo folgado (falhas que respondem na hora)."""
+    yield from use_mongo_store(settings, mongo_server, database_name, sleeps, timeout_ms=TIMEOUT_MS)
+
+
+@pytest.fixture
+def outage_store(
+    settings: Any, mongo_server: MongoWireServer, database_name: str, sleeps: list[float]
+) -> Iterator[MongoStore]:
+    """A aplicação sobre o ``MongoStore``, com prazo curto: cada tentativa contra um servidor
+    parado ou uma rede que derruba toda conexão esgota o prazo inteiro."""
+    yield from use_mongo_store(settings, mongo_server, database_name, sleeps, timeout_ms=OUTAGE_TIMEOUT_MS)
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, what: str = "a condição") -> None:

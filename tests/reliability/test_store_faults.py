@@ -100,7 +100,7 @@ def partition_after_first_attempt(store: MongoStore, fail_points: FailPoints, sl
 
 @pytest.mark.parametrize("outage", ["server-stopped", "connection-closed-before-write"])
 def test_unreachable_store_is_503_with_retry_after_and_nothing_written(
-    app_store: MongoStore,
+    outage_store: MongoStore,
     admin: Client,
     fail_points: FailPoints,
     mongo_server: MongoWireServer,
@@ -117,11 +117,11 @@ def test_unreachable_store_is_503_with_retry_after_and_nothing_written(
     assert response.status == HTTPStatus.SERVICE_UNAVAILABLE
     assert response.body["error"] == "store_unavailable"
     assert response.headers["Retry-After"] == str(settings.WEBHOOK_RETRY_AFTER_SECONDS)
-    back_up(mongo_server, app_store)
+    back_up(mongo_server, outage_store)
     fail_points.off()
-    assert stored(admin, app_store) == []
-    assert pending(app_store) == 0
-    assert rollup_snapshot(app_store) == {name: {} for name in rollup_collections()}
+    assert stored(admin, outage_store) == []
+    assert pending(outage_store) == 0
+    assert rollup_snapshot(outage_store) == {name: {} for name in rollup_collections()}
 
 
 def test_write_concern_error_after_the_write_is_retried_into_one_event(
@@ -154,37 +154,37 @@ def test_write_concern_error_retried_by_the_driver_is_one_event(
 
 
 def test_write_that_landed_before_the_network_fell_is_counted_once_after_recovery(
-    app_store: MongoStore, admin: Client, fail_points: FailPoints, sign: Signer, sleeps: list[float]
+    outage_store: MongoStore, admin: Client, fail_points: FailPoints, sign: Signer, sleeps: list[float]
 ) -> None:
-    partition_after_first_attempt(app_store, fail_points, sleeps)
+    partition_after_first_attempt(outage_store, fail_points, sleeps)
 
     first = deliver(sign, "msg-partition", 10)
 
     # O remetente não sabe se gravou: recebe 503 e reenviará.
     assert first.status == HTTPStatus.SERVICE_UNAVAILABLE
     fail_points.off()
-    app_store.retry.sleep = sleeps.append
+    outage_store.retry.sleep = sleeps.append
     retry = deliver(sign, "msg-partition", 10)
     assert (retry.status, retry.body["duplicate"]) == (HTTPStatus.OK, True)
-    assert len(stored(admin, app_store)) == 1
+    assert len(stored(admin, outage_store)) == 1
     # O evento gravado sem confirmação entra nas agregações uma única vez.
-    assert_rollups_match_events(app_store)
-    assert sum(count for count, _sum in rollup_snapshot(app_store)["rollup_type_hour"].values()) == 1
+    assert_rollups_match_events(outage_store)
+    assert sum(count for count, _sum in rollup_snapshot(outage_store)["rollup_type_hour"].values()) == 1
 
 
 def test_deleting_an_event_whose_write_was_uncertain_keeps_rollups_consistent(
-    app_store: MongoStore, admin: Client, fail_points: FailPoints, sign: Signer, sleeps: list[float]
+    outage_store: MongoStore, admin: Client, fail_points: FailPoints, sign: Signer, sleeps: list[float]
 ) -> None:
-    partition_after_first_attempt(app_store, fail_points, sleeps)
+    partition_after_first_attempt(outage_store, fail_points, sleeps)
     first = deliver(sign, "msg-delete", 10)
     fail_points.off()
     assert first.status == HTTPStatus.SERVICE_UNAVAILABLE
-    (doc,) = stored(admin, app_store)
+    (doc,) = stored(admin, outage_store)
 
-    assert app_store.delete_event(doc["_id"]) is not None
+    assert outage_store.delete_event(doc["_id"]) is not None
 
-    assert app_store.count_events(EventFilter()) == 0
-    assert_rollups_match_events(app_store)
+    assert outage_store.count_events(EventFilter()) == 0
+    assert_rollups_match_events(outage_store)
 
 
 # --- o pior caso de espera, pela configuração ------------------------------------------------
@@ -263,7 +263,7 @@ def test_worst_case_time_to_503_is_under_five_seconds_by_configuration(
 @pytest.mark.parametrize("outage", ["server-stopped", "primary-refuses-every-insert"])
 async def test_store_down_is_503_with_retry_after_and_nothing_stored(
     asgi_client: httpx.AsyncClient,
-    app_store: MongoStore,
+    outage_store: MongoStore,
     admin: Client,
     fail_points: FailPoints,
     mongo_server: MongoWireServer,
@@ -284,8 +284,8 @@ async def test_store_down_is_503_with_retry_after_and_nothing_stored(
     assert response.json()["error"] == "store_unavailable"
     if outage != "server-stopped":
         assert fail_points.off() - before == settings.MONGO_WRITE_RETRIES
-    back_up(mongo_server, app_store)
-    assert stored(admin, app_store) == []
+    back_up(mongo_server, outage_store)
+    assert stored(admin, outage_store) == []
 
 
 async def test_lost_acknowledgement_is_retried_and_still_created(
