@@ -1,20 +1,24 @@
 """MongoDB de verdade pela rede (``devtools.mongowire``) com falhas injetadas pelo próprio servidor.
 
-As falhas usam o fail point ``failCommand`` do MongoDB (``configureFailPoint``): o mesmo
-teste roda contra um ``mongod --setParameter enableTestCommands=1``. "Servidor fora do ar"
-é o servidor parado de fato (``MongoWireServer.stop()``; ``start()`` volta na mesma porta
-com os dados). Nada de substituir métodos do pymongo ou do mongomock.
+As falhas usam o fail point ``failCommand`` do MongoDB (``configureFailPoint``): com
+``TEST_MONGO_URI`` (no CI, um ``mongod --setParameter enableTestCommands=1`` em replica set)
+os testes rodam contra ele; sem, contra o mongowire. "Servidor fora do ar" é o servidor
+parado de fato — só o mongowire se deixa parar (``MongoWireServer.stop()``; ``start()``
+volta na mesma porta com os dados). Nada de substituir métodos do pymongo ou do mongomock.
 """
 
 from __future__ import annotations
 
+import os
 import time
 import uuid
 from collections.abc import Callable, Iterator
 from typing import Any
+from urllib.parse import urlsplit
 
 import pytest
 from pymongo import MongoClient
+from pymongo.errors import OperationFailure
 
 from devtools.mongowire import MongoWireServer
 from events.store import get_store
@@ -67,26 +71,43 @@ class FailPoints:
 
 @pytest.fixture(scope="session")
 def mongo_server() -> Iterator[MongoWireServer]:
-    """Um servidor só para estes testes (alguns o param e sobem de novo)."""
+    """Um mongowire só para estes testes: o servidor que os testes de queda param e sobem de novo."""
     with MongoWireServer(replica_set="rs0") as server:
         yield server
 
 
+@pytest.fixture(scope="session")
+def mongo_uri(request: pytest.FixtureRequest) -> str:
+    """``TEST_MONGO_URI`` (um ``mongod`` com ``enableTestCommands=1``, no CI) ou o mongowire."""
+    uri = os.environ.get("TEST_MONGO_URI")
+    if uri:
+        return uri
+    server: MongoWireServer = request.getfixturevalue("mongo_server")
+    return server.uri
+
+
+def database_uri(uri: str, name: str) -> str:
+    return urlsplit(uri)._replace(path=f"/{name}").geturl()
+
+
 @pytest.fixture
-def admin(mongo_server: MongoWireServer) -> Iterator[Client]:
+def admin(mongo_uri: str, mongo_server: MongoWireServer) -> Iterator[Client]:
     """Cliente do próprio teste (outro ``appname``: fora do alcance dos fail points)."""
     if not mongo_server.running:
         mongo_server.start()
-    client: Client = MongoClient(
-        mongo_server.uri, appname="reliability-tests", tz_aware=True, serverSelectionTimeoutMS=10_000
-    )
+    client: Client = MongoClient(mongo_uri, appname="reliability-tests", tz_aware=True, serverSelectionTimeoutMS=10_000)
     yield client
     client.close()
 
 
 @pytest.fixture
 def fail_points(admin: Client, mongo_server: MongoWireServer) -> Iterator[FailPoints]:
+    """O ``failCommand`` do servidor alvo; pula se ele não tem os comandos de teste."""
     points = FailPoints(admin)
+    try:
+        points.off()
+    except OperationFailure:
+        pytest.skip("servidor sem fail points (mongod sem --setParameter enableTestCommands=1)")
     yield points
     if not mongo_server.running:
         mongo_server.start()
@@ -106,11 +127,9 @@ def sleeps() -> list[float]:
     return []
 
 
-def use_mongo_store(
-    settings: Any, server: MongoWireServer, database_name: str, sleeps: list[float], *, timeout_ms: int
-) -> Iterator[MongoStore]:
-    """A aplicação inteira (``get_store()``) sobre um ``MongoStore`` no mongowire, só neste teste."""
-    settings.MONGO_URI = server.database_uri(database_name)
+def use_mongo_store(settings: Any, uri: str, sleeps: list[float], *, timeout_ms: int) -> Iterator[MongoStore]:
+    """A aplicação inteira (``get_store()``) sobre um ``MongoStore`` em ``uri``, só neste teste."""
+    settings.MONGO_URI = uri
     settings.MONGO_TIMEOUT_MS = timeout_ms
     settings.MONGO_SERVER_SELECTION_TIMEOUT_MS = timeout_ms
     settings.ROLLUP_FLUSH_SECONDS = 0
@@ -124,20 +143,28 @@ def use_mongo_store(
 
 
 @pytest.fixture
-def app_store(
-    settings: Any, mongo_server: MongoWireServer, database_name: str, sleeps: list[float]
-) -> Iterator[MongoStore]:
+def app_store(settings: Any, mongo_uri: str, database_name: str, sleeps: list[float]) -> Iterator[MongoStore]:
     """A aplicação sobre o ``MongoStore``, com prazo folgado (falhas que respondem na hora)."""
-    yield from use_mongo_store(settings, mongo_server, database_name, sleeps, timeout_ms=TIMEOUT_MS)
+    yield from use_mongo_store(settings, database_uri(mongo_uri, database_name), sleeps, timeout_ms=TIMEOUT_MS)
 
 
 @pytest.fixture
-def outage_store(
+def outage_store(settings: Any, mongo_uri: str, database_name: str, sleeps: list[float]) -> Iterator[MongoStore]:
+    """A aplicação sobre o ``MongoStore``, com prazo curto: cada tentativa contra uma rede que
+    derruba toda conexão esgota o prazo inteiro."""
+    uri = database_uri(mongo_uri, database_name)
+    yield from use_mongo_store(settings, uri, sleeps, timeout_ms=OUTAGE_TIMEOUT_MS)
+
+
+@pytest.fixture
+def stoppable_store(
     settings: Any, mongo_server: MongoWireServer, database_name: str, sleeps: list[float]
 ) -> Iterator[MongoStore]:
-    """A aplicação sobre o ``MongoStore``, com prazo curto: cada tentativa contra um servidor
-    parado ou uma rede que derruba toda conexão esgota o prazo inteiro."""
-    yield from use_mongo_store(settings, mongo_server, database_name, sleeps, timeout_ms=OUTAGE_TIMEOUT_MS)
+    """A aplicação sobre o mongowire (que o teste pode parar de fato), com prazo curto."""
+    if not mongo_server.running:
+        mongo_server.start()
+    uri = mongo_server.database_uri(database_name)
+    yield from use_mongo_store(settings, uri, sleeps, timeout_ms=OUTAGE_TIMEOUT_MS)
 
 
 def wait_until(condition: Callable[[], bool], *, timeout: float = 30.0, what: str = "a condição") -> None:

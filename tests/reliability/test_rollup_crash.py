@@ -27,14 +27,13 @@ from urllib.parse import urlsplit
 import pytest
 from bson import ObjectId
 
-from devtools.mongowire import MongoWireServer
 from events.buckets import HOUR, ceil_to, decompose
 from events.domain import EventDocument, EventFilter
 from events.store.contract import GroupBy
 from events.store.mongo import MongoStore, connect, rollup_collections
 from events.store.retry import RetryPolicy
 from events.windows import Window
-from tests.reliability.conftest import REFUSE, TIMEOUT_MS, FailPoints, wait_until
+from tests.reliability.conftest import REFUSE, TIMEOUT_MS, FailPoints, database_uri, wait_until
 
 ROOT = Path(__file__).resolve().parents[2]
 # Fora do alinhamento com minutos e horas, para exercitar as pontas das janelas.
@@ -196,13 +195,13 @@ def make_event(event_type: str, user: str, value: float, age: timedelta) -> Even
 
 
 @pytest.fixture
-def make_store(mongo_server: MongoWireServer, database_name: str) -> Iterator[Callable[..., MongoStore]]:
+def make_store(mongo_uri: str, database_name: str) -> Iterator[Callable[..., MongoStore]]:
     """Um "processo" (``MongoStore`` com cliente, dono de lotes e relógio próprios) no mesmo banco."""
     created: list[MongoStore] = []
 
     def build(clock: datetime = NOW) -> MongoStore:
         db = connect(
-            mongo_server.database_uri(database_name),
+            database_uri(mongo_uri, database_name),
             server_selection_timeout_ms=TIMEOUT_MS,
             operation_timeout_ms=TIMEOUT_MS,
         )

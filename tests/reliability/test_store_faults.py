@@ -29,7 +29,7 @@ from events.store import StoreUnavailable
 from events.store.mongo import MongoStore, connect, rollup_collections
 from events.store.retry import BACKOFF_FIRST, BACKOFF_JITTER, BACKOFF_MAX, RetryPolicy
 from tests.conftest import Signer, event_body
-from tests.reliability.conftest import LOST_ACK, REFUSE, Client, FailPoints, wait_until
+from tests.reliability.conftest import LOST_ACK, REFUSE, FailPoints, database_uri, wait_until
 
 pytestmark = pytest.mark.django_db
 
@@ -53,9 +53,9 @@ def deliver(sign: Signer, msg_id: str, value: int) -> webhook.WebhookResponse:
     return webhook.process_delivery(webhook.Delivery(sign(body, msg_id=msg_id), body, "10.0.0.7", len(body)))
 
 
-def stored(admin: Client, store: MongoStore) -> list[dict[str, Any]]:
-    """Os documentos da coleção de eventos, lidos pelo cliente do teste (fora do alcance das falhas)."""
-    return list(admin[store.db.name]["events"].find({}))
+def stored(store: MongoStore) -> list[dict[str, Any]]:
+    """Os documentos da coleção de eventos (lidos depois que a falha passou)."""
+    return list(store.db["events"].find({}))
 
 
 def rollup_snapshot(store: MongoStore) -> dict[str, dict[str, tuple[int, float]]]:
@@ -100,13 +100,13 @@ def partition_after_first_attempt(store: MongoStore, fail_points: FailPoints, sl
 
 @pytest.mark.parametrize("outage", ["server-stopped", "connection-closed-before-write"])
 def test_unreachable_store_is_503_with_retry_after_and_nothing_written(
-    outage_store: MongoStore,
-    admin: Client,
+    request: pytest.FixtureRequest,
     fail_points: FailPoints,
     mongo_server: MongoWireServer,
     sign: Signer,
     outage: str,
 ) -> None:
+    store: MongoStore = request.getfixturevalue("stoppable_store" if outage == "server-stopped" else "outage_store")
     if outage == "server-stopped":
         mongo_server.stop()
     else:
@@ -117,15 +117,15 @@ def test_unreachable_store_is_503_with_retry_after_and_nothing_written(
     assert response.status == HTTPStatus.SERVICE_UNAVAILABLE
     assert response.body["error"] == "store_unavailable"
     assert response.headers["Retry-After"] == str(settings.WEBHOOK_RETRY_AFTER_SECONDS)
-    back_up(mongo_server, outage_store)
+    back_up(mongo_server, store)
     fail_points.off()
-    assert stored(admin, outage_store) == []
-    assert pending(outage_store) == 0
-    assert rollup_snapshot(outage_store) == {name: {} for name in rollup_collections()}
+    assert stored(store) == []
+    assert pending(store) == 0
+    assert rollup_snapshot(store) == {name: {} for name in rollup_collections()}
 
 
 def test_write_concern_error_after_the_write_is_retried_into_one_event(
-    app_store: MongoStore, admin: Client, fail_points: FailPoints, sign: Signer, sleeps: list[float]
+    app_store: MongoStore, fail_points: FailPoints, sign: Signer, sleeps: list[float]
 ) -> None:
     fail_points.on({"times": 1}, ["insert"], **LOST_ACK)
 
@@ -134,12 +134,12 @@ def test_write_concern_error_after_the_write_is_retried_into_one_event(
     assert response.status == HTTPStatus.CREATED
     assert response.body["duplicate"] is False
     assert len(sleeps) == 1  # uma nova tentativa nossa
-    assert len(stored(admin, app_store)) == 1
+    assert len(stored(app_store)) == 1
     assert_rollups_match_events(app_store)
 
 
 def test_write_concern_error_retried_by_the_driver_is_one_event(
-    app_store: MongoStore, admin: Client, fail_points: FailPoints, sign: Signer, sleeps: list[float]
+    app_store: MongoStore, fail_points: FailPoints, sign: Signer, sleeps: list[float]
 ) -> None:
     # Código repetível: o próprio driver repete (mesmo lsid + txnNumber) e o servidor
     # responde com o resultado guardado, sem gravar de novo.
@@ -149,12 +149,12 @@ def test_write_concern_error_retried_by_the_driver_is_one_event(
 
     assert response.status == HTTPStatus.CREATED
     assert sleeps == []
-    assert len(stored(admin, app_store)) == 1
+    assert len(stored(app_store)) == 1
     assert_rollups_match_events(app_store)
 
 
 def test_write_that_landed_before_the_network_fell_is_counted_once_after_recovery(
-    outage_store: MongoStore, admin: Client, fail_points: FailPoints, sign: Signer, sleeps: list[float]
+    outage_store: MongoStore, fail_points: FailPoints, sign: Signer, sleeps: list[float]
 ) -> None:
     partition_after_first_attempt(outage_store, fail_points, sleeps)
 
@@ -166,20 +166,20 @@ def test_write_that_landed_before_the_network_fell_is_counted_once_after_recover
     outage_store.retry.sleep = sleeps.append
     retry = deliver(sign, "msg-partition", 10)
     assert (retry.status, retry.body["duplicate"]) == (HTTPStatus.OK, True)
-    assert len(stored(admin, outage_store)) == 1
+    assert len(stored(outage_store)) == 1
     # O evento gravado sem confirmação entra nas agregações uma única vez.
     assert_rollups_match_events(outage_store)
     assert sum(count for count, _sum in rollup_snapshot(outage_store)["rollup_type_hour"].values()) == 1
 
 
 def test_deleting_an_event_whose_write_was_uncertain_keeps_rollups_consistent(
-    outage_store: MongoStore, admin: Client, fail_points: FailPoints, sign: Signer, sleeps: list[float]
+    outage_store: MongoStore, fail_points: FailPoints, sign: Signer, sleeps: list[float]
 ) -> None:
     partition_after_first_attempt(outage_store, fail_points, sleeps)
     first = deliver(sign, "msg-delete", 10)
     fail_points.off()
     assert first.status == HTTPStatus.SERVICE_UNAVAILABLE
-    (doc,) = stored(admin, outage_store)
+    (doc,) = stored(outage_store)
 
     assert outage_store.delete_event(doc["_id"]) is not None
 
@@ -202,12 +202,10 @@ class CountingRetryPolicy(RetryPolicy):
         return super().run(operation, fn)
 
 
-def test_worst_case_time_to_503_is_under_five_seconds_by_configuration(
-    mongo_server: MongoWireServer, database_name: str
-) -> None:
+def test_worst_case_time_to_503_is_under_five_seconds_by_configuration(mongo_uri: str, database_name: str) -> None:
     # Operações do MongoDB (cada uma com suas tentativas) numa ingestão: contadas, não supostas.
     counting = CountingRetryPolicy(settings.MONGO_WRITE_RETRIES)
-    db = connect(mongo_server.database_uri(database_name), server_selection_timeout_ms=5000, operation_timeout_ms=5000)
+    db = connect(database_uri(mongo_uri, database_name), server_selection_timeout_ms=5000, operation_timeout_ms=5000)
     store = MongoStore(db, flush_seconds=0, retry=counting)
     key = IdempotencyKey("webhook-id", "budget")
     store.insert_event(
@@ -262,14 +260,14 @@ def test_worst_case_time_to_503_is_under_five_seconds_by_configuration(
 
 @pytest.mark.parametrize("outage", ["server-stopped", "primary-refuses-every-insert"])
 async def test_store_down_is_503_with_retry_after_and_nothing_stored(
+    request: pytest.FixtureRequest,
     asgi_client: httpx.AsyncClient,
-    outage_store: MongoStore,
-    admin: Client,
     fail_points: FailPoints,
     mongo_server: MongoWireServer,
     sign: Signer,
     outage: str,
 ) -> None:
+    store: MongoStore = request.getfixturevalue("stoppable_store" if outage == "server-stopped" else "outage_store")
     before = 0
     if outage == "server-stopped":
         mongo_server.stop()
@@ -284,14 +282,13 @@ async def test_store_down_is_503_with_retry_after_and_nothing_stored(
     assert response.json()["error"] == "store_unavailable"
     if outage != "server-stopped":
         assert fail_points.off() - before == settings.MONGO_WRITE_RETRIES
-    back_up(mongo_server, outage_store)
-    assert stored(admin, outage_store) == []
+    back_up(mongo_server, store)
+    assert stored(store) == []
 
 
 async def test_lost_acknowledgement_is_retried_and_still_created(
     asgi_client: httpx.AsyncClient,
     app_store: MongoStore,
-    admin: Client,
     fail_points: FailPoints,
     sign: Signer,
     sleeps: list[float],
@@ -305,7 +302,7 @@ async def test_lost_acknowledgement_is_retried_and_still_created(
     assert response.json()["duplicate"] is False
     assert fail_points.off() - before == 1
     assert len(sleeps) == 1  # duas tentativas: a que gravou sem confirmação e a que achou o evento
-    assert len(stored(admin, app_store)) == 1
+    assert len(stored(app_store)) == 1
 
 
 # --- reconciliação: remetentes que reenviam durante falhas ----------------------------------
@@ -347,7 +344,7 @@ class Faults:
 @given(plan=st.lists(st.lists(st.sampled_from(MODES), min_size=1, max_size=4), min_size=1, max_size=8))
 @hypothesis_settings(max_examples=60, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
 def test_every_acknowledged_delivery_is_stored_exactly_once_after_recovery(
-    app_store: MongoStore, admin: Client, fail_points: FailPoints, sign: Signer, plan: list[list[str]]
+    app_store: MongoStore, fail_points: FailPoints, sign: Signer, plan: list[list[str]]
 ) -> None:
     faults = Faults(fail_points, app_store)
     faults.apply("ok")
@@ -374,7 +371,7 @@ def test_every_acknowledged_delivery_is_stored_exactly_once_after_recovery(
             assert response.status in (HTTPStatus.OK, HTTPStatus.CREATED)
             acknowledged[msg_id] = response.body["id"]
 
-    docs = list(admin[app_store.db.name]["events"].find({}, {"idempotencyKey": 1}))
+    docs = list(app_store.db["events"].find({}, {"idempotencyKey": 1}))
     assert sorted(doc["idempotencyKey"] for doc in docs) == sorted(acknowledged)
     assert {str(doc["_id"]) for doc in docs} == set(acknowledged.values())
     assert_rollups_match_events(app_store)
