@@ -96,6 +96,8 @@ REJECTION_REASONS = (
     "conflict",
     "payload_too_large",
     "rate_limited",
+    "invalid_encoding",
+    "unstorable_value",
 )
 for _outcome in INGEST_OUTCOMES:
     EVENTS_INGESTED.labels(_outcome)

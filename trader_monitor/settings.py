@@ -187,8 +187,11 @@ if not WEBHOOK_SECRETS and not DEBUG:
     raise ImproperlyConfigured("WEBHOOK_SECRET é obrigatório com DJANGO_DEBUG desligado (formato whsec_…).")
 WEBHOOK_MAX_BODY_BYTES: int = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
 WEBHOOK_RETRY_AFTER_SECONDS: int = env.int("WEBHOOK_RETRY_AFTER_SECONDS", default=5)
-# Limite por IP de origem (formato django-ratelimit; vazio desliga).
-WEBHOOK_RATE_LIMIT: str = env.str("WEBHOOK_RATE_LIMIT", default="6000/m")
+# Limites (formato django-ratelimit; vazio desliga). Entregas com assinatura válida contam
+# por remetente (o segredo que as conferiu): alto, para uma plataforma com poucos IPs e
+# muito volume. Tentativas inválidas ou sem assinatura contam por IP: baixo.
+WEBHOOK_RATE_LIMIT: str = env.str("WEBHOOK_RATE_LIMIT", default="20000/m")
+WEBHOOK_INVALID_RATE_LIMIT: str = env.str("WEBHOOK_INVALID_RATE_LIMIT", default="60/m")
 QUARANTINE_MAX_DOCS: int = env.int("QUARANTINE_MAX_DOCS", default=10_000)
 QUARANTINE_TTL_DAYS: int = env.int("QUARANTINE_TTL_DAYS", default=14)
 QUARANTINE_BODY_BYTES: int = env.int("QUARANTINE_BODY_BYTES", default=4096)
@@ -347,6 +350,11 @@ WS_RECHECK_SECONDS: float = env.float("WS_RECHECK_SECONDS", default=60.0)
 WS_MAILBOX_SIZE: int = env.int("WS_MAILBOX_SIZE", default=1000)
 # Retomada: no máximo tantos eventos reenviados; além disso, resync_required.
 WS_REPLAY_LIMIT: int = env.int("WS_REPLAY_LIMIT", default=500)
+# Mensagens do cliente por socket (sintaxe da biblioteca limits); excesso fecha com 1008.
+WS_MESSAGE_RATE_LIMIT: str = env.str("WS_MESSAGE_RATE_LIMIT", default="60/minute")
+# Retomadas lendo o armazenamento ao mesmo tempo, por processo (as demais esperam a vez):
+# sempre sobram threads do pool (STORE_THREADS) para a ingestão.
+WS_REPLAY_CONCURRENCY: int = env.int("WS_REPLAY_CONCURRENCY", default=4)
 # Cursor mais atrasado que isso nem é consultado (a varredura seria cara): resync_required.
 WS_RESUME_SCAN_LIMIT: int = env.int("WS_RESUME_SCAN_LIMIT", default=50_000)
 if REDIS_URL:

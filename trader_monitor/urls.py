@@ -1,4 +1,4 @@
-"""Rotas HTTP. Caminhos da API sem barra final, como no contrato (DESIGN.md)."""
+"""Rotas HTTP. Caminhos da API sem barra final, como no contrato (docs/ARCHITECTURE.md, README)."""
 
 from __future__ import annotations
 

@@ -47,7 +47,7 @@ import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -57,7 +57,7 @@ from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
 from pymongo.errors import AutoReconnect, BulkWriteError, DuplicateKeyError, PyMongoError
 
-from events.buckets import LEVELS, MINUTE_TTL, Family, buckets_for
+from events.buckets import LEVELS, MINUTE_TTL, Family, Level, buckets_for
 from events.store import queries
 from events.store.errors import StoreUnavailable
 from events.store.retry import RetryPolicy
@@ -90,13 +90,25 @@ def event_fields(doc: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return doc, +1
 
 
+Contribution = tuple[Level, datetime, str, str, int, float]
+
+
+def contributions(doc: dict[str, Any], now: datetime) -> Iterator[Contribution]:
+    """O que um documento soma às agregações: ``(nível, balde, tipo, usuário, sinal, valor)``.
+
+    O mesmo cálculo serve aos dois adaptadores (aqui viram ``$inc``; em memória, somas
+    em dicionários): cada nível recebe o evento nas duas famílias.
+    """
+    fields, sign = event_fields(doc)
+    for level, bucket in buckets_for(fields["timestamp"], now):
+        yield level, bucket, fields["type"], fields["userId"], sign, fields["value"]
+
+
 def collect_deltas(docs: Iterable[dict[str, Any]], now: datetime, into: Deltas | None = None) -> Deltas:
     """Soma as contribuições dos documentos por (coleção, ``_id`` do rollup)."""
     deltas: Deltas = {} if into is None else into
     for doc in docs:
-        fields, sign = event_fields(doc)
-        event_type, user_id, value = fields["type"], fields["userId"], fields["value"]
-        for level, bucket in buckets_for(fields["timestamp"], now):
+        for level, bucket, event_type, user_id, sign, value in contributions(doc, now):
             for family in Family:
                 user = user_id if family is Family.USER else None
                 key = (level.collection(family), queries.rollup_id(family, bucket, event_type, user))

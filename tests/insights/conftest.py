@@ -4,6 +4,7 @@ OpenAI simulada com respx (o SDK real monta, envia, repete e interpreta tudo).""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -105,9 +106,22 @@ def insight_settings(settings: Any) -> Any:
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Esperas pedidas pelo SDK entre tentativas (registradas, sem dormir de verdade)."""
+    """Esperas pedidas pelo SDK entre tentativas (registradas, sem dormir de verdade).
+
+    Só as da thread do teste (onde o SDK roda): threads de fundo — o monitor do pymongo
+    contra um MongoDB de verdade, por exemplo — continuam dormindo normalmente.
+    """
     waits: list[float] = []
-    monkeypatch.setattr(time, "sleep", waits.append)
+    real_sleep = time.sleep
+    test_thread = threading.get_ident()
+
+    def sleep(seconds: float) -> None:
+        if threading.get_ident() == test_thread:
+            waits.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
     return waits
 
 

@@ -150,6 +150,9 @@ def test_compose_declares_backend_mongo_and_redis_with_healthchecks() -> None:
     assert "mongo_data" in spec["volumes"]
     assert "mongo_data:/data/db" in spec["services"]["mongo"]["volumes"]
     assert "mongosh" in spec["services"]["mongo"]["healthcheck"]["test"]
+    # MongoDB em replica set de um nó (escritas repetíveis), iniciado pela própria checagem.
+    assert spec["services"]["mongo"]["command"] == ["--replSet", "rs0", "--bind_ip_all"]
+    assert "rs.initiate" in " ".join(spec["services"]["mongo"]["healthcheck"]["test"])
     assert "ping" in spec["services"]["redis"]["healthcheck"]["test"]
     backend = spec["services"]["backend"]
     assert backend["build"] == {"context": ".", "target": "prod"}
@@ -162,7 +165,7 @@ def test_compose_declares_backend_mongo_and_redis_with_healthchecks() -> None:
 def test_compose_wires_services_and_requires_secrets_from_env_file() -> None:
     environment = compose()["services"]["backend"]["environment"]
 
-    assert environment["MONGO_URI"] == "mongodb://mongo:27017/trader_monitor"
+    assert environment["MONGO_URI"] == "mongodb://mongo:27017/trader_monitor?replicaSet=rs0"
     assert environment["REDIS_URL"] == "redis://redis:6379/0"
     assert environment["DJANGO_DEBUG"] == "false"
     assert environment["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?")
