@@ -17,6 +17,7 @@ from typing import Any, TypeVar
 import httpx
 import pytest
 from django.conf import settings
+from django.test import RequestFactory
 from hypothesis import HealthCheck, given
 from hypothesis import settings as hypothesis_settings
 from hypothesis import strategies as st
@@ -50,7 +51,9 @@ def _fresh_verifiers() -> Iterator[None]:
 
 def deliver(sign: Signer, msg_id: str, value: int) -> webhook.WebhookResponse:
     body = event_body(userId=f"u-{value % 3}", value=value, timestamp="2026-01-01T00:00:00Z")
-    return webhook.process_delivery(webhook.Delivery(sign(body, msg_id=msg_id), body, "10.0.0.7", len(body)))
+    request = RequestFactory().post(URL, body, content_type="application/json", REMOTE_ADDR="10.0.0.7")
+    delivery = webhook.Delivery(sign(body, msg_id=msg_id), body, "10.0.0.7", len(body), request)
+    return webhook.process_delivery(delivery)
 
 
 def stored(store: MongoStore) -> list[dict[str, Any]]:
