@@ -72,10 +72,12 @@ class MongoStore:
         flush_seconds: float = 1.0,
         recovery_seconds: float = 60.0,
         clock: Callable[[], datetime] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
+        """``retry`` substitui a política montada de ``write_attempts`` (os testes injetam a espera)."""
         self.db = db
         self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self.retry = RetryPolicy(write_attempts)
+        self.retry = retry or RetryPolicy(write_attempts)
         self.events = EventCollection(db, self.retry)
         self.rollups = RollupWriter(
             db,

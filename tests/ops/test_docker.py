@@ -104,6 +104,12 @@ def test_build_context_leaves_out_secrets_and_local_state() -> None:
     assert "!.env.example" in ignored
 
 
+def test_build_context_leaves_out_the_development_tools() -> None:
+    # devtools/ (o mongowire, um MongoDB de mentira) nunca pode ir para a imagem de produção.
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "devtools" in ignored
+
+
 def test_entrypoint_migrates_ensures_indexes_resets_metrics_and_execs(tmp_path: Path) -> None:
     entrypoint = ROOT / "docker" / "entrypoint.sh"
     assert entrypoint.stat().st_mode & stat.S_IXUSR
