@@ -40,7 +40,7 @@ os.environ.update(
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "MONGO_URI": "mongomock://localhost/bench_datasets",
-        # Sem DEBUG o armazenamento em memória só sobe quando pedido explicitamente.
+        # O bench mede o armazenamento em memória (não há MongoDB aqui): permitido de propósito.
         "MONGO_ALLOW_IN_MEMORY": "true",
         "DATABASE_URL": "sqlite://:memory:",
         "REDIS_URL": "",
