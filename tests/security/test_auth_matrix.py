@@ -91,6 +91,7 @@ ROUTES = [
     Route("events-list", "GET", "/api/events", _api()),
     Route("events-summary", "GET", "/api/events/summary", _api()),
     Route("events-timeseries", "GET", "/api/events/timeseries", _api()),
+    Route("events-export", "GET", "/api/events/export", _api()),
     Route("events-detail", "GET", "/api/events/{event}", _api()),
     Route("insights", "GET", "/api/insights", _api()),
     Route("insights", "POST", "/api/insights", _api(), lambda who: {}),
@@ -113,6 +114,7 @@ ROUTES = [
     ),
     # Páginas do painel (sessão).
     Route("dashboard", "GET", "/", _page()),
+    Route("trader", "GET", "/traders/u-matriz", _page()),
     Route("login", "GET", "/login/", {**_same(200), "analyst_session": 302, "staff_session": 302}),
     Route("logout", "POST", "/logout/", _same(302)),
     Route("password_change", "GET", "/password_change/", _page()),
