@@ -59,7 +59,6 @@ def dashboard_config(request: HttpRequest, *, initial: dict[str, Any]) -> dict[s
         "initial": initial,
         "defaults": {**page_filters(QueryDict()), "type": "", "userId": ""},
         "rangePresets": range_presets(),
-        "pageSizes": list(PAGE_SIZES),
         "traderUrl": trader_url_prefix(),
         "topUsers": 5,
         "feedSize": settings.DASHBOARD_FEED_SIZE,
