@@ -204,6 +204,16 @@ def _list_filter(params: dict[str, Any], *, now: datetime) -> EventFilter:
     return _filter(params, window)
 
 
+def _window_json(event_filter: EventFilter) -> dict[str, str | None] | None:
+    """A janela exata da listagem (``range`` já resolvido para ``from``/``to``); nula sem janela."""
+    if event_filter.start is None and event_filter.end is None:
+        return None
+    return {
+        "from": isoformat(event_filter.start) if event_filter.start else None,
+        "to": isoformat(event_filter.end) if event_filter.end else None,
+    }
+
+
 def _link(request: Request, **params: Any) -> str:
     query = request.query_params.copy()
     for name, value in params.items():
@@ -299,6 +309,7 @@ class EventViewSet(viewsets.ViewSet):
             "next": next_link,
             "previous": previous_link,
             "nextCursor": next_cursor,
+            "window": _window_json(event_filter),
         }
         return Response(EventListOutputSerializer(body).data)
 

@@ -357,6 +357,14 @@ class EventOutputSerializer(serializers.Serializer[dict[str, Any]]):
     receivedAt = serializers.DateTimeField()
 
 
+class ListWindowOutputSerializer(serializers.Serializer[dict[str, Any]]):
+    def get_fields(self) -> dict[str, serializers.Field[Any, Any, Any, Any]]:
+        return {
+            "from": serializers.DateTimeField(allow_null=True, help_text="Início (inclusivo)."),
+            "to": serializers.DateTimeField(allow_null=True, help_text="Fim (exclusivo)."),
+        }
+
+
 # A ação ``list`` do ViewSet devolve um objeto (página + links), não uma lista: o
 # ``many=False`` diz isso ao drf-spectacular.
 @extend_schema_serializer(many=False)
@@ -371,6 +379,13 @@ class EventListOutputSerializer(serializers.Serializer[dict[str, Any]]):
     previous = serializers.URLField(allow_null=True, help_text="Nulo no modo por cursor (só avança).")
     nextCursor = serializers.CharField(
         allow_null=True, help_text="Cursor da página seguinte (modo por chave); nulo na última página."
+    )
+    window = ListWindowOutputSerializer(
+        allow_null=True,
+        help_text=(
+            "A janela exata que a listagem cobre (um `range` resolvido no instante da requisição); "
+            "mande estes `from`/`to` ao resumo e à série para números da mesma janela. Nula sem janela."
+        ),
     )
 
 

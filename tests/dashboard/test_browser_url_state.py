@@ -204,6 +204,9 @@ def test_the_export_link_follows_the_filters_on_screen(page, analyst, history):
     page.get_by_label("Tipo de evento").select_option("deposit")
 
     link = page.get_by_role("link", name="Exportar CSV")
-    expect(link).to_have_attribute("href", re.compile(r"^https?://[^/]+/api/events/export\?"))
+    expect(link).to_have_attribute("href", re.compile(r"^https?://[^/]+/api/events/export\?.*from="))
     params = parse_qs(urlsplit(link.get_attribute("href") or "").query)
-    assert params == {"range": ["24h"], "type": ["deposit"], "format": ["csv"]}
+    # Num período pronto, a exportação leva a janela exata que KPIs e tabela mostram.
+    page.wait_for_function("() => window.traderMonitor.overview?.summary.filters.types[0] === 'deposit'")
+    window = page.evaluate("() => window.traderMonitor.overview.summary.window")
+    assert params == {"from": [window["from"]], "to": [window["to"]], "type": ["deposit"], "format": ["csv"]}

@@ -264,7 +264,15 @@ def test_empty_store_gives_an_empty_first_page(client: APIClient) -> None:
         "next": None,
         "previous": None,
         "nextCursor": None,
+        "window": None,
     }
+
+
+def test_a_range_is_answered_with_the_exact_window_it_covered(client: APIClient) -> None:
+    with time_machine.travel(datetime(2026, 11, 29, 15, 37, 12, 345678, tzinfo=UTC), tick=False):
+        body = client.get(URL, {"range": "24h"}).json()
+
+    assert body["window"] == {"from": "2026-11-28T15:37:12.346Z", "to": "2026-11-29T15:37:12.346Z"}
 
 
 def test_page_beyond_the_end_is_empty_but_keeps_the_total(client: APIClient, store: EventStore) -> None:

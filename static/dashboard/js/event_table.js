@@ -20,8 +20,21 @@ export class EventTable {
   // filterParams(): filtros atuais da página (range/from/to, type, userId).
   // live: "prepend" põe eventos novos no topo da página 1; "notify" só avisa e oferece recarregar.
   // onChange(): ordenação ou tamanho de página mudou (a página guarda na URL).
-  constructor({ config, filterParams, showUser, live, onDetails, onError, onLoaded, onChange }) {
-    Object.assign(this, { config, filterParams, showUser, live, onDetails, onError, onLoaded, onChange });
+  // onRefresh(): "atualizar tabela" depois de eventos novos (a página recarrega tudo junto).
+  // onWindow(window): a janela exata que a listagem cobriu (``window`` da resposta).
+  constructor({ config, filterParams, showUser, live, onDetails, onError, onLoaded, onChange, onRefresh, onWindow }) {
+    Object.assign(this, {
+      config,
+      filterParams,
+      showUser,
+      live,
+      onDetails,
+      onError,
+      onLoaded,
+      onChange,
+      onRefresh,
+      onWindow,
+    });
     this.table = byId("events-table");
     this.body = this.table.tBodies[0];
     this.newButton = byId("table-new");
@@ -49,7 +62,7 @@ export class EventTable {
         this.load();
       });
     }
-    this.newButton.addEventListener("click", () => this.load());
+    this.newButton.addEventListener("click", () => (this.onRefresh ? this.onRefresh() : this.load()));
   }
 
   // Ordenação e tamanho vindos da URL (voltar/avançar).
@@ -69,6 +82,14 @@ export class EventTable {
     return this.load();
   }
 
+  // Os filtros mudaram e a tabela será recarregada (depois do resumo, que fixa a janela):
+  // já avisa que o conteúdo atual vai mudar.
+  markLoading() {
+    this.seq += 1;
+    setText("table-status", gettext("Carregando…"));
+    this.table.setAttribute("aria-busy", "true");
+  }
+
   async load() {
     const token = ++this.seq;
     this.pending = 0;
@@ -83,6 +104,7 @@ export class EventTable {
         sort: this.sort,
       });
       if (token !== this.seq) return;
+      this.onWindow?.(data.window);
       this.render(data);
       this.onLoaded?.();
     } catch (error) {

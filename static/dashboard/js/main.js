@@ -59,7 +59,15 @@ const picker = new RangePicker({
 });
 const urlState = new UrlState({ defaults: config.defaults, onNavigate: (next) => applyFilters(next, { push: false }) });
 
-function windowParams() {
+// Janela de um período pronto ("24h") fixada pela última carga da tabela (o servidor diz a
+// janela exata que resolveu): a tabela, os KPIs e os gráficos pedem exatamente o mesmo
+// [from, to) — os números batem entre si. A atualização periódica dos KPIs pede o período
+// como escolhido (cache do servidor); a tabela avisa dos eventos novos e "atualizar" recarrega
+// tudo numa janela nova.
+let snapshot = null;
+window.traderMonitor = { overview: null };
+
+function requestedWindow() {
   if (!state.from && !state.to) return { range: state.range };
   const params = {};
   if (state.from) params.from = state.from;
@@ -67,11 +75,28 @@ function windowParams() {
   return params;
 }
 
-function filterParams() {
-  const params = windowParams();
+function windowParams() {
+  if (!state.from && !state.to && snapshot) return { from: snapshot.from, to: snapshot.to };
+  return requestedWindow();
+}
+
+// Tabela primeiro (fixa a janela), depois KPIs e gráficos na mesma janela.
+async function loadAll() {
+  snapshot = null;
+  table.markLoading();
+  await table.reset();
+  await loadOverview();
+}
+
+function scopeParams() {
+  const params = {};
   if (state.type) params.type = state.type;
   if (state.userId) params.userId = state.userId;
   return params;
+}
+
+function filterParams() {
+  return { ...windowParams(), ...scopeParams() };
 }
 
 function syncControls() {
@@ -79,11 +104,16 @@ function syncControls() {
   ensureTypeOption(state.type);
   typeSelect.value = state.type;
   userInput.value = state.userId;
-  byId("export-csv").href = buildUrl(config.api.export, { ...filterParams(), format: "csv" }).toString();
+  updateExportLink();
   const note = state.userId
     ? interpolate(gettext("Usuário %(user)s: KPIs e gráficos somam os eventos dele no período."), { user: state.userId })
     : "";
   setText("filter-note", note);
+}
+
+// A exportação leva a janela exata que a tabela mostra (a do resumo, num período pronto).
+function updateExportLink() {
+  byId("export-csv").href = buildUrl(config.api.export, { ...filterParams(), format: "csv" }).toString();
 }
 
 function ensureTypeOption(type) {
@@ -94,13 +124,13 @@ function ensureTypeOption(type) {
 // push: false quando a mudança veio da própria URL (voltar/avançar).
 function applyFilters(changes, { push = true } = {}) {
   Object.assign(state, changes);
+  snapshot = null;
   syncControls();
   table.setView(state);
   if (push) urlState.push(state);
   live.setFilter({ types: state.type ? [state.type] : [], userId: state.userId });
   resetFeed();
-  loadOverview();
-  table.reset();
+  loadAll();
 }
 
 form.addEventListener("submit", (event) => {
@@ -123,9 +153,10 @@ const charts = new Charts({
 
 const kpiSection = document.querySelector(".kpis");
 
-async function loadOverview() {
+// ``periodic``: a atualização a cada ``refreshSeconds`` pede o período como escolhido.
+async function loadOverview({ periodic = false } = {}) {
   const token = ++requestSeq.overview;
-  const params = filterParams();
+  const params = { ...(periodic ? requestedWindow() : windowParams()), ...scopeParams() };
   const withoutType = { ...params };
   delete withoutType.type;
   kpiSection.setAttribute("aria-busy", "true");
@@ -137,6 +168,7 @@ async function loadOverview() {
     ]);
     if (token !== requestSeq.overview) return;
     clearAlert("overview");
+    window.traderMonitor.overview = { summary, series };
     renderOverview(buildOverview({ summary, series, typesSummary, filters: state }), summary, typesSummary || summary);
   } catch (error) {
     if (token === requestSeq.overview) reportError("overview", gettext("os indicadores"), error);
@@ -269,8 +301,7 @@ const dialog = new EventDialog({
   onFilterUser: (userId) => applyFilters({ userId }),
   onDeleted: (event) => {
     feedList.querySelector(`li[data-id="${CSS.escape(event.id)}"]`)?.remove();
-    table.load();
-    loadOverview();
+    loadAll();
   },
 });
 
@@ -285,6 +316,13 @@ const table = new EventTable({
   onChange: () => {
     Object.assign(state, { sort: table.sort, limit: table.limit });
     urlState.replace(state);
+  },
+  // Os eventos novos estão depois da janela fixada: recarrega tudo numa janela nova.
+  onRefresh: () => loadAll(),
+  onWindow: (window) => {
+    if (state.from || state.to || !window) return;
+    snapshot = window;
+    updateExportLink();
   },
 });
 
@@ -379,7 +417,7 @@ function onLiveStatus(status) {
   if (status.state === "online" && wasOffline) {
     // Os eventos perdidos chegam pela retomada com cursor; os números são recarregados.
     wasOffline = false;
-    loadOverview();
+    loadOverview({ periodic: true });
   }
 }
 
@@ -387,10 +425,7 @@ const live = new LiveFeed({
   path: config.ws,
   onEvent: onLiveEvent,
   onStatus: onLiveStatus,
-  onResync: () => {
-    loadOverview();
-    table.load();
-  },
+  onResync: () => loadAll(),
   onDenied: () => reportError("session", "", { status: 401 }),
 });
 
@@ -493,11 +528,11 @@ syncControls();
 updateFeedNote();
 live.setFilter({ types: state.type ? [state.type] : [], userId: state.userId });
 live.start();
-loadOverview();
-table.load();
+loadAll();
 setInterval(() => {
-  if (document.visibilityState === "visible") loadOverview();
+  if (document.visibilityState === "visible") loadOverview({ periodic: true });
 }, config.refreshSeconds * 1000);
 
-// Ponto de inspeção para testes de navegador e depuração no console.
-window.traderMonitor = { live, state, loadOverview, loadTable: () => table.load() };
+// Ponto de inspeção para testes de navegador e depuração no console (``overview``: as
+// últimas respostas de resumo e série que os KPIs e gráficos mostram).
+Object.assign(window.traderMonitor, { live, state, loadOverview, loadTable: () => table.load() });
