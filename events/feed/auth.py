@@ -80,3 +80,12 @@ async def principal_still_valid(principal: Principal) -> bool:
         return bool(user.is_authenticated and user.pk == principal.user_id)
     manager = get_user_model()._default_manager
     return await manager.filter(pk=principal.user_id, is_active=True).aexists()
+
+
+async def principal_from_session_key(session_key: str | None) -> Principal | None:
+    """Usuário da sessão do painel pela chave do cookie (transportes fora do ``AuthMiddlewareStack``)."""
+    if not session_key:
+        return None
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = await session_user({"session": session})
+    return await principal_from_session({"user": user, "session": session})
