@@ -10,6 +10,8 @@ from __future__ import annotations
 
 import asyncio
 import socket
+import subprocess
+import time
 from collections.abc import AsyncIterator, Awaitable, Callable
 from datetime import timedelta
 from http import HTTPStatus
@@ -31,6 +33,29 @@ from tests.conftest import Signer, event_body
 # Espera máxima por algo que já deveria estar a caminho (não é medida de tempo).
 WAIT = 3.0
 ORIGIN = "http://testserver"
+STARTUP_SECONDS = 30.0
+
+
+def free_port() -> int:
+    with socket.socket() as sock:
+        sock.bind(("127.0.0.1", 0))
+        port: int = sock.getsockname()[1]
+        return port
+
+
+def wait_until_healthy(process: subprocess.Popen[bytes], base_url: str) -> None:
+    """Espera um servidor em outro processo responder a /api/health (prontidão, sem asserção de tempo)."""
+    deadline = time.monotonic() + STARTUP_SECONDS
+    while time.monotonic() < deadline:
+        if process.poll() is not None:
+            stderr = process.stderr.read().decode() if process.stderr else ""
+            pytest.fail(f"o servidor não subiu:\n{stderr[-2000:]}")
+        try:
+            if httpx.get(f"{base_url}/api/health", timeout=1).status_code == HTTPStatus.OK:
+                return
+        except httpx.TransportError:
+            time.sleep(0.1)
+    pytest.fail(f"o servidor em {base_url} não respondeu a /api/health a tempo")
 
 
 class FeedClient:
@@ -87,19 +112,6 @@ Connect = Callable[..., Awaitable[FeedClient]]
 Ingest = Callable[..., Awaitable[str]]
 Token = Callable[..., str]
 Record = Callable[[int], list[tuple[dict[str, Any], int]]]
-Until = Callable[[Callable[[], bool]], Awaitable[None]]
-
-
-@pytest.fixture
-def until() -> Until:
-    """Espera uma condição do servidor ficar verdadeira (prontidão, não medida de tempo)."""
-
-    async def _until(condition: Callable[[], bool]) -> None:
-        async with asyncio.timeout(WAIT):
-            while not condition():
-                await asyncio.sleep(0.01)
-
-    return _until
 
 
 @pytest.fixture

@@ -16,7 +16,7 @@ from rest_framework_simplejwt.tokens import RefreshToken
 from accounts.models import User
 from events.feed.publish import event_broadcast
 from events.feed.socketio import SocketIOFeed
-from tests.events.socketio_feed.conftest import Connect, Token, Until
+from tests.events.socketio_feed.conftest import Connect, Token
 from trader_monitor import metrics
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -125,9 +125,7 @@ async def test_a_valid_token_wins_over_a_session_cookie_and_a_bad_one_is_not_res
     assert client.refusals["/"]["message"] == "token_invalid"
 
 
-async def test_dashboard_namespace_requires_the_same_credentials(
-    connect: Connect, user: User, token: Token
-) -> None:
+async def test_dashboard_namespace_requires_the_same_credentials(connect: Connect, user: User, token: Token) -> None:
     refused = await connect(namespaces=("/dashboard",), refused=True)
     accepted = await connect(auth={"token": token(user)}, namespaces=("/dashboard",))
 
@@ -140,16 +138,12 @@ async def test_dashboard_namespace_requires_the_same_credentials(
 async def test_foreign_origin_is_refused_at_the_handshake(
     connect: Connect, user: User, session_cookie: str, origin: str, transport: str
 ) -> None:
-    client = await connect(
-        headers={"Origin": origin, "Cookie": session_cookie}, transports=(transport,), refused=True
-    )
+    client = await connect(headers={"Origin": origin, "Cookie": session_cookie}, transports=(transport,), refused=True)
 
     assert client.sio.connected is False
 
 
-async def test_origin_listed_in_cors_allowed_origins_is_accepted(
-    connect: Connect, user: User, token: Token
-) -> None:
+async def test_origin_listed_in_cors_allowed_origins_is_accepted(connect: Connect, user: User, token: Token) -> None:
     with override_settings(CORS_ALLOWED_ORIGINS=["https://painel.example.com"]):
         client = await connect(auth={"token": token(user)}, headers={"Origin": "https://painel.example.com"})
 
@@ -239,7 +233,7 @@ async def test_deactivated_user_is_dropped_on_recheck(connect: Connect, user: Us
 
 
 async def test_connection_gauge_counts_authenticated_clients_per_namespace(
-    connect: Connect, user: User, token: Token, socketio_feed: SocketIOFeed, until: Until
+    connect: Connect, user: User, token: Token, socketio_feed: SocketIOFeed
 ) -> None:
     before = metrics.SOCKETIO_CONNECTIONS._value.get()
 
@@ -247,8 +241,8 @@ async def test_connection_gauge_counts_authenticated_clients_per_namespace(
     await client.expect("hello", "/")
     await client.expect("hello", "/dashboard")
     during = metrics.SOCKETIO_CONNECTIONS._value.get()
-    await client.sio.disconnect()
-    await until(lambda: not socketio_feed.clients)
+    for namespace in ("/", "/dashboard"):
+        await socketio_feed.server.disconnect(client.sio.get_sid(namespace), namespace=namespace)
 
     assert during == before + 2
     assert metrics.SOCKETIO_CONNECTIONS._value.get() == before
