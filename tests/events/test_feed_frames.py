@@ -10,7 +10,7 @@ from hypothesis import given
 from hypothesis import strategies as st
 from socketio import packet as socketio_packet
 
-from events.feed.frames import Frames, SocketIOEventFramer, websocket_frame
+from events.feed.frames import Framer, Frames, SocketIOEventFramer, websocket_frame
 
 EVENT = {
     "id": "6750c0ffee0000000000abcd",
@@ -18,7 +18,7 @@ EVENT = {
     "type": "purchase",
     "value": 10.5,
     "timestamp": "2026-12-01T10:00:00.000Z",
-    "metadata": {"nota": "aspas \" e barra \\ e 🚀", "n": [1, None, True]},
+    "metadata": {"nota": 'aspas " e barra \\ e 🚀', "n": [1, None, True]},
     "receivedAt": "2026-12-01T10:00:00.001Z",
 }
 
@@ -69,7 +69,7 @@ def test_the_event_is_serialized_once_for_every_protocol_and_namespace(monkeypat
 
     monkeypatch.setattr(json, "dumps", counting_dumps)
     frames = Frames.new_event(event=EVENT, cursor=1)
-    framers = [websocket_frame, SocketIOEventFramer("/"), SocketIOEventFramer("/dashboard")]
+    framers: list[Framer] = [websocket_frame, SocketIOEventFramer("/"), SocketIOEventFramer("/dashboard")]
 
     first = [frames.framed(framer) for framer in framers]
     again = [frames.framed(framer) for framer in framers]

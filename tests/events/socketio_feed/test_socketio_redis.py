@@ -125,9 +125,9 @@ async def test_a_client_on_each_process_receives_every_event_exactly_once_in_ord
         response = await http.post(f"{urls[0]}/api/webhook/event", content=body, headers=sign(body))
         sentinel = response.json()["id"]
 
-    received = []
+    received: list[list[str]] = []
     for client in clients:
-        events = []
+        events: list[str] = []
         while not events or events[-1] != sentinel:
             event, _ = await client.expect("new_event")
             events.append(event["id"])

@@ -11,6 +11,7 @@ from django.test import override_settings
 from accounts.models import User
 from events.feed import socketio as feed_socketio
 from events.feed.hub import get_hub
+from events.feed.protocol import feed_replay
 from events.store import EventStore, StoreUnavailable, get_store, run_store
 from tests.events.socketio_feed.conftest import Connect, Ingest, Record, Token
 
@@ -49,7 +50,7 @@ async def test_live_events_that_arrive_during_the_replay_wait_until_it_is_sent(
 
     async def replay_with_a_live_event_in_the_middle(fn: Any, *args: Any, **kwargs: Any) -> Any:
         result = await run_store(fn, *args, **kwargs)
-        if fn is feed_socketio.feed_replay:
+        if fn is feed_replay:
             # Um evento ao vivo chega enquanto a retomada ainda não foi enviada; a tarefa
             # de envio do cliente tem todas as chances de rodar antes da retomada seguir.
             get_hub().dispatch({"type": "event.new", "event": live_event, "cursor": live_seq})
