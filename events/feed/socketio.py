@@ -5,9 +5,14 @@ mesma aplicação ASGI do Channels (``trader_monitor/asgi.py``) e é alimentado 
 hub do processo (``events/feed/hub.py``): cada cliente Socket.IO é um ``FeedSocket``
 como os sockets do ``/ws/events/``, com o filtro, o dedupe por id e a caixa de saída;
 o hub põe nela o pacote EVENT já pronto (``events/feed/frames.py``, o JSON do evento é
-feito uma vez para todos os protocolos) e a tarefa de envio do cliente o entrega ao
-Engine.IO. Não há gerenciador de clientes entre processos: cada processo lê o grupo
-``events`` da camada de canais e entrega aos seus clientes.
+feito uma vez para todos os protocolos). Não há gerenciador de clientes entre processos:
+cada processo lê o grupo ``events`` da camada de canais e entrega aos seus clientes.
+
+Envio: uma tarefa por processo (a "bomba") esvazia as caixas dos clientes na fila do
+Engine.IO, que tem a sua própria tarefa de escrita por conexão. Uma tarefa de envio por
+cliente, como no ``/ws/events/``, somaria um segundo salto entre tarefas por entrega
+(medido: ``bench/OTIMIZACOES.md``, seção do Socket.IO). A bomba não entrega a um cliente
+enquanto o ``hello`` e a retomada dele saem (``live_lock``); quem solta a trava a chama.
 
 Contrato (namespaces ``/`` e ``/dashboard``, o mesmo feed nos dois):
 
@@ -46,7 +51,7 @@ import json
 import logging
 import math
 import time
-from collections.abc import Sequence
+from collections.abc import AsyncIterator, Callable, Coroutine, Sequence
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
 from typing import Annotated, Any, NoReturn, TypeVar
@@ -115,6 +120,18 @@ def _refuse(code: str, detail: str, **extra: Any) -> NoReturn:
     raise SocketIORefused(code, {"code": code, "detail": detail, **extra})
 
 
+class _Mailbox(asyncio.Queue[Mail]):
+    """Caixa de saída que avisa a bomba do feed a cada carta (o hub só usa ``put_nowait``)."""
+
+    def __init__(self, maxsize: int, on_mail: Callable[[], None]) -> None:
+        super().__init__(maxsize)
+        self._on_mail = on_mail
+
+    def put_nowait(self, item: Mail) -> None:
+        super().put_nowait(item)
+        self._on_mail()
+
+
 @dataclass(eq=False)
 class SocketIOClient:
     """Um cliente num namespace: o ``FeedSocket`` do hub e o estado da conexão."""
@@ -124,20 +141,24 @@ class SocketIOClient:
     eio_sid: str
     principal: Principal
     cursor: int | None
+    on_mail: Callable[[SocketIOClient], None]
     subscription: Subscription = field(default_factory=Subscription)
     delivered: DeliveredIds = field(default_factory=DeliveredIds)
-    mailbox: asyncio.Queue[Mail] = field(default_factory=lambda: asyncio.Queue(maxsize=settings.WS_MAILBOX_SIZE))
     # Segura o envio ao vivo enquanto a retomada sai (ver EventFeedConsumer.live_lock).
     live_lock: asyncio.Lock = field(default_factory=asyncio.Lock)
     # O CONNECT já foi para a fila do Engine.IO: daqui em diante o cliente pode receber eventos.
     connected: asyncio.Event = field(default_factory=asyncio.Event)
-    # ``hello`` e a retomada do handshake saíram: só então as mensagens do cliente são atendidas.
+    # ``hello`` e a retomada do handshake saíram: só então a bomba entrega e as mensagens
+    # do cliente são atendidas.
     greeted: asyncio.Event = field(default_factory=asyncio.Event)
+    # Saindo (credencial vencida, aviso do hub, erro): a bomba não entrega mais nada.
+    leaving: bool = False
     closed: bool = False
     hub: FeedHub | None = None
     tasks: list[asyncio.Task[None]] = field(default_factory=list)
 
     def __post_init__(self) -> None:
+        self.mailbox: asyncio.Queue[Mail] = _Mailbox(settings.WS_MAILBOX_SIZE, lambda: self.on_mail(self))
         # O mesmo enquadrador para todos os clientes do namespace: o hub faz o pacote uma vez.
         self.framer: Framer = _FRAMERS[self.namespace]
 
@@ -189,6 +210,10 @@ class SocketIOFeed:
 
     def __init__(self, *, transports: Sequence[str] | None = None) -> None:
         self.clients: dict[tuple[str, str], SocketIOClient] = {}
+        # Clientes com cartas na caixa (conjunto ordenado), o sinal e a tarefa da bomba.
+        self._ready: dict[SocketIOClient, None] = {}
+        self._wake = asyncio.Event()
+        self._pump: asyncio.Task[None] | None = None
         self.server = socketio.AsyncServer(
             async_mode="asgi",
             client_manager=_ConnectNotifyingManager(self),
@@ -211,7 +236,12 @@ class SocketIOFeed:
         await self.app(scope, receive, send)
 
     async def shutdown(self) -> None:
-        """Para as tarefas de fundo do Engine.IO (testes; o processo do servidor não precisa)."""
+        """Para a bomba e as tarefas de fundo do Engine.IO (testes; o processo do servidor não precisa)."""
+        if self._pump is not None:
+            self._pump.cancel()
+            with contextlib.suppress(asyncio.CancelledError):
+                await self._pump
+            self._pump = None
         await self.server.shutdown()
 
     # --- conexão ----------------------------------------------------------------------
@@ -226,8 +256,14 @@ class SocketIOFeed:
         principal = await self._authenticate(handshake, environ)
         eio_sid = self.server.manager.eio_sid_from_sid(sid, namespace)
         client = SocketIOClient(
-            sid=sid, namespace=namespace, eio_sid=eio_sid, principal=principal, cursor=handshake.cursor
+            sid=sid,
+            namespace=namespace,
+            eio_sid=eio_sid,
+            principal=principal,
+            cursor=handshake.cursor,
+            on_mail=self._mark_ready,
         )
+        self._ensure_pump()
         hub = get_hub()
         try:
             # Antes de ler o armazenamento (hello/retomada): um evento gravado depois da
@@ -244,7 +280,7 @@ class SocketIOFeed:
         self.clients[(sid, namespace)] = client
         metrics.SOCKETIO_CONNECTIONS.inc()
         client.tasks = [
-            asyncio.create_task(self._send_live(client), name=f"socketio-send-{sid}"),
+            asyncio.create_task(self._greet(client), name=f"socketio-greet-{sid}"),
             asyncio.create_task(self._watch(client), name=f"socketio-watch-{sid}"),
         ]
         return True
@@ -290,7 +326,7 @@ class SocketIOFeed:
     # --- mensagens do cliente ----------------------------------------------------------
 
     async def subscribe(self, sid: str, namespace: str, data: Any) -> dict[str, Any] | None:
-        client = await self._ready(sid, namespace)
+        client = await self._greeted_client(sid, namespace)
         if client is None:
             return None
         message = await self._parse(client, SubscribeMessage, data)
@@ -298,23 +334,23 @@ class SocketIOFeed:
             return message
         client.subscription = Subscription.from_message(message)
         answer = client.subscription.to_json()
-        async with client.live_lock:
+        async with self._holding_live(client):
             await self._emit(client, "subscribed", answer)
             if message.cursor is not None:
                 await self._replay_locked(client, message.cursor)
         return answer
 
     async def resume(self, sid: str, namespace: str, data: Any) -> dict[str, Any] | None:
-        client = await self._ready(sid, namespace)
+        client = await self._greeted_client(sid, namespace)
         if client is None:
             return None
         message = await self._parse(client, ResumeMessage, data)
         if isinstance(message, dict):
             return message
-        async with client.live_lock:
+        async with self._holding_live(client):
             return await self._replay_locked(client, message.cursor)
 
-    async def _ready(self, sid: str, namespace: str) -> SocketIOClient | None:
+    async def _greeted_client(self, sid: str, namespace: str) -> SocketIOClient | None:
         """O cliente, depois de ``hello`` e da retomada do handshake (ordem das respostas)."""
         client = self.clients.get((sid, namespace))
         if client is None:
@@ -338,11 +374,11 @@ class SocketIOFeed:
 
     # --- retomada e eventos ao vivo -------------------------------------------------------
 
-    async def _send_live(self, client: SocketIOClient) -> None:
-        """Depois do CONNECT: ``hello``, a retomada do handshake e então a caixa de saída, até fechar."""
+    async def _greet(self, client: SocketIOClient) -> None:
+        """Depois do CONNECT: ``hello`` e a retomada do handshake, antes de qualquer evento ao vivo."""
         try:
             await client.connected.wait()
-            async with client.live_lock:
+            async with self._holding_live(client):
                 try:
                     head: int | None = await run_store(feed_head)
                 except StoreUnavailable:
@@ -359,19 +395,90 @@ class SocketIOFeed:
                 )
                 if client.cursor is not None:
                     await self._replay_locked(client, client.cursor)
-            client.greeted.set()
-            while not client.closed:
-                mail = await client.mailbox.get()
-                async with client.live_lock:
-                    await self._deliver(client, mail)
         except Exception:
-            # Erro inesperado: sem esta tarefa o cliente ficaria mudo; ele reconecta e retoma.
-            logger.exception("envio do feed Socket.IO falhou; transporte fechado")
+            logger.exception("saudação do feed Socket.IO falhou; transporte fechado")
+            client.leaving = True
             with contextlib.suppress(Exception):
                 await self._close_transport(client)
         finally:
-            # Quem espera a saudação (subscribe/resume) não fica preso se o envio parar.
+            # Quem espera a saudação (a bomba, subscribe/resume) não fica preso se ela falhar.
             client.greeted.set()
+            self._mark_ready(client)
+
+    @contextlib.asynccontextmanager
+    async def _holding_live(self, client: SocketIOClient) -> AsyncIterator[None]:
+        """Segura as entregas ao vivo do cliente; ao soltar, a bomba entrega o que chegou no meio."""
+        try:
+            async with client.live_lock:
+                yield
+        finally:
+            self._mark_ready(client)
+
+    # --- a bomba: caixas de saída → fila do Engine.IO -------------------------------------
+
+    def _mark_ready(self, client: SocketIOClient) -> None:
+        self._ready[client] = None
+        self._wake.set()
+
+    def _ensure_pump(self) -> None:
+        """A bomba deste processo (uma por laço de eventos; nos testes, cada teste tem o seu)."""
+        if self._pump is None or self._pump.done() or self._pump.get_loop() is not asyncio.get_running_loop():
+            self._wake = asyncio.Event()
+            self._pump = asyncio.create_task(self._run_pump(self._wake), name="socketio-pump")
+
+    async def _run_pump(self, wake: asyncio.Event) -> None:
+        while True:
+            await wake.wait()
+            wake.clear()
+            ready, self._ready = self._ready, {}
+            for client in ready:
+                if client.leaving or client.closed or not client.greeted.is_set() or client.live_lock.locked():
+                    # Sem entregas agora; quem segura a trava chama a bomba ao soltar.
+                    continue
+                try:
+                    await self._drain(client)
+                except Exception:
+                    # Um cliente com problema não para a bomba dos outros.
+                    logger.exception("entrega do feed Socket.IO falhou; transporte fechado")
+                    client.leaving = True
+                    self._spawn(client, self._close_transport(client))
+
+    async def _drain(self, client: SocketIOClient) -> None:
+        """Entrega o que está na caixa: pacotes prontos do hub e, se vier, um aviso do hub.
+
+        O envio ao Engine.IO só enfileira (a fila dele não tem limite) e não suspende: a
+        bomba nunca espera um cliente lento. Desconectar e avisar, que esperam, vão para
+        tarefas do próprio cliente.
+        """
+        while not (client.leaving or client.closed):
+            try:
+                mail = client.mailbox.get_nowait()
+            except asyncio.QueueEmpty:
+                return
+            if isinstance(mail, Signal):
+                client.leaving = True
+                self._spawn(client, self._signal(client, mail))
+                return
+            # A credencial vale por entrega: uma comparação de tempo, sem E/S.
+            if client.deadline is not None and time.time() >= client.deadline:
+                client.leaving = True
+                self._spawn(
+                    client, self._deny(client, "credential_expired", _("Credencial expirada; autentique-se de novo."))
+                )
+                return
+            await self.server.eio.send(client.eio_sid, mail)
+
+    def _spawn(self, client: SocketIOClient, work: Coroutine[Any, Any, None]) -> None:
+        client.tasks.append(asyncio.create_task(work, name=f"socketio-leave-{client.sid}"))
+
+    async def _signal(self, client: SocketIOClient, signal: Signal) -> None:
+        """Aviso do hub (cliente lento, camada fora do ar): explica e fecha o transporte."""
+        if signal is Signal.SLOW:
+            detail = _("Conexão lenta demais para o feed; reconecte e retome pelo cursor.")
+        else:
+            detail = _("Feed ao vivo indisponível no momento; reconecte em instantes.")
+        await self._emit(client, "error", {"code": signal.value, "detail": detail})
+        await self._close_transport(client)
 
     async def _replay_locked(self, client: SocketIOClient, cursor: int) -> dict[str, Any] | None:
         try:
@@ -401,24 +508,6 @@ class SocketIOFeed:
         resumed = {"cursor": last, "replayed": replayed}
         await self._emit(client, "resumed", resumed)
         return resumed
-
-    async def _deliver(self, client: SocketIOClient, mail: Mail) -> None:
-        """Entrega um pacote pronto do hub, ou atende um aviso do hub."""
-        if client.closed:
-            return
-        if isinstance(mail, Signal):
-            if mail is Signal.SLOW:
-                detail = _("Conexão lenta demais para o feed; reconecte e retome pelo cursor.")
-            else:
-                detail = _("Feed ao vivo indisponível no momento; reconecte em instantes.")
-            await self._emit(client, "error", {"code": mail.value, "detail": detail})
-            await self._close_transport(client)
-            return
-        # A credencial vale por entrega: uma comparação de tempo, sem E/S.
-        if client.deadline is not None and time.time() >= client.deadline:
-            await self._deny(client, "credential_expired", _("Credencial expirada; autentique-se de novo."))
-            return
-        await self._send_packet(client, mail)
 
     # --- vigia: prazo da credencial e revalidação -------------------------------------------
 
@@ -461,13 +550,14 @@ class SocketIOFeed:
         """Explica o motivo (``error``) e desconecta pelo servidor: o cliente não reconecta sozinho."""
         if client.closed:
             return
+        client.leaving = True
         await self._emit(client, "error", {"code": code, "detail": detail})
         client.closed = True
         await self.server.disconnect(client.sid, namespace=client.namespace)
 
     async def _close_transport(self, client: SocketIOClient) -> None:
         """Fecha a conexão Engine.IO: o ``socket.io-client`` reconecta sozinho e retoma pelo cursor."""
-        client.closed = True
+        client.leaving = client.closed = True
         await self.server.eio.disconnect(client.eio_sid)
 
 
