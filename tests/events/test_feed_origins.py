@@ -1,4 +1,4 @@
-"""Origens aceitas pelos feeds ao vivo: ``ALLOWED_HOSTS`` + ``CORS_ALLOWED_ORIGINS``, uma regra para os dois transportes."""
+"""Origens aceitas pelos feeds ao vivo: ``ALLOWED_HOSTS`` + ``CORS_ALLOWED_ORIGINS``, uma regra nos dois transportes."""
 
 from __future__ import annotations
 
