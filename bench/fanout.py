@@ -30,6 +30,7 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import jwt
@@ -125,7 +126,7 @@ PROTOCOLS = {"ws": (open_socket, listen), "socketio": (open_socketio, socketio_l
 
 async def run(
     server: RunningServer, user_id: str, *, sockets: int, rate: float, seconds: float, protocol: str = "ws"
-) -> dict[str, float]:
+) -> dict[str, Any]:
     token = access_token(user_id)
     opener, listener = PROTOCOLS[protocol]
     rss_idle = server_rss_mb(server)

@@ -23,7 +23,7 @@ from collections.abc import Callable
 
 from socketio import packet as socketio_packet
 
-from events.feed.frames import Frames, SocketIOEventFramer, websocket_frame
+from events.feed.frames import Framer, Frames, SocketIOEventFramer, websocket_frame
 
 EVENT = {
     "id": "6750c0ffee0000000000abcd",
@@ -35,7 +35,7 @@ EVENT = {
     "receivedAt": "2026-12-01T10:00:00.001Z",
 }
 NAMESPACES = ("/", "/dashboard")
-FRAMERS = [websocket_frame, *(SocketIOEventFramer(ns) for ns in NAMESPACES)]
+FRAMERS: list[Framer] = [websocket_frame, *(SocketIOEventFramer(ns) for ns in NAMESPACES)]
 
 
 def with_frames() -> list[str]:
