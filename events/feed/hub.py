@@ -1,10 +1,12 @@
 """Hub do feed por processo: uma inscrição no grupo ``events`` repassa a todos os sockets locais.
 
 Cada processo tem UM canal no grupo e UMA tarefa que o lê (uma mensagem por evento
-na camada de canais, não uma por socket); por evento, o texto ``new_event`` é
-serializado uma vez e posto na caixa de saída (``asyncio.Queue`` limitada) de cada
-socket local cujo filtro aceita o evento e que ainda não o recebeu (dedupe por id).
-Cada socket tem a sua tarefa de envio (``events/feed/consumer.py``) que esvazia a caixa.
+na camada de canais, não uma por socket); por evento, o JSON do evento é serializado
+uma vez e o quadro de cada protocolo (``events/feed/frames.py``) é posto na caixa de
+saída (``asyncio.Queue`` limitada) de cada socket local cujo filtro aceita o evento e
+que ainda não o recebeu (dedupe por id). Quem esvazia a caixa é a tarefa de envio do
+socket (``events/feed/consumer.py``) ou, no Socket.IO, a bomba do processo
+(``events/feed/socketio.py``).
 
 * **Cliente lento:** caixa cheia (``WS_MAILBOX_SIZE``) → o socket sai do hub, a caixa
   é descartada e o socket recebe ``error``/``slow_consumer`` e fecha com 1013; o
