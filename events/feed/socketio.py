@@ -318,9 +318,8 @@ class SocketIOFeed:
         others = [task for task in client.tasks if task is not current]
         for task in others:
             task.cancel()
-        for task in others:
-            with contextlib.suppress(asyncio.CancelledError):
-                await task
+        # O resultado (ou a falha) de cada tarefa já não importa; só não pode ficar sem dono.
+        await asyncio.gather(*others, return_exceptions=True)
         metrics.SOCKETIO_CONNECTIONS.dec()
 
     # --- mensagens do cliente ----------------------------------------------------------
