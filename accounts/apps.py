@@ -8,3 +8,6 @@ class AccountsConfig(AppConfig):
     name = "accounts"
     verbose_name = _("Contas")
     default_auto_field = "django.db.models.BigAutoField"
+
+    def ready(self) -> None:
+        from accounts import schema  # noqa: F401  (registra a extensão do OpenAPI)

@@ -46,3 +46,12 @@ class LoginInputSerializer(serializers.Serializer[dict[str, str]]):
 
 class RefreshInputSerializer(serializers.Serializer[dict[str, str]]):
     refresh = serializers.CharField()
+
+
+class PasswordChangeInputSerializer(serializers.Serializer[dict[str, str]]):
+    old_password = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=4096, style={"input_type": "password"}
+    )
+    new_password = serializers.CharField(
+        write_only=True, trim_whitespace=False, max_length=4096, style={"input_type": "password"}
+    )

@@ -40,6 +40,8 @@ os.environ.update(
         "DJANGO_ALLOWED_HOSTS": "testserver",
         "DJANGO_SECURE_SSL_REDIRECT": "false",
         "MONGO_URI": "mongomock://localhost/bench_datasets",
+        # O bench mede o armazenamento em memória (não há MongoDB aqui): permitido de propósito.
+        "MONGO_ALLOW_IN_MEMORY": "true",
         "DATABASE_URL": "sqlite://:memory:",
         "REDIS_URL": "",
         # Sem gravador em segundo plano: a carga recalcula os rollups de uma vez.

@@ -27,6 +27,8 @@ os.environ.update(
         "WEBHOOK_SECRET": "whsec_MfKQ9r8GKYqrTwjUPD8ILPZIo2LaLaSw",
         "WEBHOOK_RATE_LIMIT": "",
         "MONGO_URI": "mongomock://localhost/bench_ingest_cpu",
+        # O bench mede o armazenamento em memória (não há MongoDB aqui): permitido de propósito.
+        "MONGO_ALLOW_IN_MEMORY": "true",
         "DATABASE_URL": "sqlite://:memory:",
         "REDIS_URL": "",
         "ROLLUP_FLUSH_SECONDS": "0",
@@ -37,6 +39,8 @@ os.environ.update(
 import django
 
 django.setup()
+
+from django.test import RequestFactory  # noqa: E402
 
 from bench.servers import write_requests  # noqa: E402
 from events.store import get_store  # noqa: E402
@@ -56,7 +60,8 @@ def deliveries(count: int) -> list[Delivery]:
                 "webhook-timestamp": ts,
                 "webhook-signature": signature,
             }
-            out.append(Delivery(headers, body.encode(), "127.0.0.1", len(body)))
+            request = RequestFactory().post("/api/webhook/event", body, content_type="application/json")
+            out.append(Delivery(headers, body.encode(), "127.0.0.1", len(body), request))
         return out
 
 

@@ -110,7 +110,7 @@ def server_env(workdir: Path, *, redis_prefix: str | None) -> dict[str, str]:
         # O limite por IP (6000/min) barraria o wrk, que vem todo de 127.0.0.1.
         "WEBHOOK_RATE_LIMIT": "",
         "MONGO_URI": "mongomock://localhost/bench",
-        # Fora do DEBUG o armazenamento em memória só com consentimento explícito (settings).
+        # O bench mede o armazenamento em memória (não há MongoDB aqui): permitido de propósito.
         "MONGO_ALLOW_IN_MEMORY": "true",
         "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
         "REDIS_URL": "",

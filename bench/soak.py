@@ -86,6 +86,8 @@ def server_env(workdir: Path) -> dict[str, str]:
         # Os tokens precisam durar o soak inteiro (o padrão de produção é 10 min).
         "JWT_ACCESS_MINUTES": "120",
         "MONGO_URI": "mongomock://localhost/soak",
+        # O bench mede o armazenamento em memória (não há MongoDB aqui): permitido de propósito.
+        "MONGO_ALLOW_IN_MEMORY": "true",
         "DATABASE_URL": f"sqlite:///{workdir / 'db.sqlite3'}",
         "REDIS_URL": "",
         "LOG_LEVEL": "INFO",

@@ -92,7 +92,7 @@ class WebhookEventView(APIView):
     authentication_classes = []  # noqa: RUF012
     permission_classes = [AllowAny]  # noqa: RUF012
     parser_classes = []  # noqa: RUF012
-    # Tem limite próprio, por IP e com falha aberta (events.webhook._rate_limited).
+    # Tem limites próprios (por remetente e, para tentativas inválidas, por IP), com falha aberta.
     throttle_classes = []  # noqa: RUF012
 
     @extend_schema(
@@ -139,7 +139,9 @@ class WebhookEventView(APIView):
         headers = {name.lower(): value for name, value in request.headers.items()}
         too_large = len(body) > limit
         kept = body[: settings.QUARANTINE_BODY_BYTES] if too_large else body
-        delivery = Delivery(headers, kept, request.META.get("REMOTE_ADDR"), len(body), too_large=too_large)
+        delivery = Delivery(
+            headers, kept, request.META.get("REMOTE_ADDR"), len(body), request._request, too_large=too_large
+        )
         result = process_delivery(delivery)
         if result.broadcast is not None:
             async_to_sync(event_broadcast)(event=result.broadcast, cursor=result.cursor)

@@ -13,6 +13,8 @@ from dataclasses import dataclass
 from datetime import UTC, datetime, timedelta
 from typing import Annotated, Any, Literal, TypedDict
 
+import bson
+import bson.errors
 from bson import ObjectId
 from pydantic import (
     AwareDatetime,
@@ -29,6 +31,9 @@ SCHEMA_VERSION = 1
 MAX_METADATA_BYTES = 16 * 1024
 MAX_METADATA_DEPTH = 6
 MAX_ABS_VALUE = 1e15
+# O BSON guarda inteiros de até 64 bits com sinal; além disso o driver nem codifica.
+MIN_BSON_INT = -(2**63)
+MAX_BSON_INT = 2**63 - 1
 MAX_FIELD_ERRORS = 20
 # Relógios de remetentes variam um pouco; eventos "do futuro" além disso são erro.
 FUTURE_SKEW = timedelta(minutes=5)
@@ -57,6 +62,8 @@ def looks_like_operator(value: str) -> bool:
 
 
 def _check_text(value: str) -> str:
+    if not _utf8_encodable(value):
+        raise ValueError("must be valid Unicode (no lone surrogates such as \\ud800)")
     if value != value.strip():
         raise ValueError("must not start or end with whitespace")
     if any(ord(ch) < 32 or ord(ch) == 127 for ch in value):
@@ -64,6 +71,14 @@ def _check_text(value: str) -> str:
     if looks_like_operator(value):
         raise ValueError("must not start with '$', '{' or '['")
     return value
+
+
+def _utf8_encodable(value: str) -> bool:
+    try:
+        value.encode("utf-8")
+    except UnicodeEncodeError:
+        return False
+    return True
 
 
 def _check_metadata_node(node: Any, depth: int) -> None:
@@ -80,6 +95,8 @@ def _check_metadata_node(node: Any, depth: int) -> None:
             _check_metadata_node(child, depth + 1)
     elif isinstance(node, float) and not math.isfinite(node):
         raise ValueError("numbers must be finite")
+    elif isinstance(node, int) and not isinstance(node, bool) and not MIN_BSON_INT <= node <= MAX_BSON_INT:
+        raise ValueError("integers must fit in 64 bits (-2^63 to 2^63-1); send larger numbers as strings")
 
 
 class EventPayload(BaseModel):
@@ -117,7 +134,11 @@ class EventPayload(BaseModel):
     def _timestamp_range(cls, value: datetime | None) -> datetime | None:
         if value is None:
             return None
-        value = to_storage_precision(value)
+        try:
+            value = to_storage_precision(value)
+        except OverflowError:
+            # Ex.: 9999-12-31T23:59:59-14:00 passa do ano 9999 em UTC.
+            raise ValueError("out of range once converted to UTC") from None
         if value > datetime.now(UTC) + FUTURE_SKEW:
             raise ValueError("must not be more than 5 minutes in the future")
         if value.year < 1970:
@@ -132,6 +153,11 @@ class EventPayload(BaseModel):
         _check_metadata_node(value, 1)
         if len(canonical_json(value)) > MAX_METADATA_BYTES:
             raise ValueError(f"must be at most {MAX_METADATA_BYTES} bytes once serialized")
+        try:
+            # O que o MongoDB não guarda é erro de quem enviou (400), nunca um 500 na gravação.
+            bson.encode({"metadata": value})
+        except (bson.errors.BSONError, OverflowError, UnicodeEncodeError) as exc:
+            raise ValueError(f"cannot be stored: {exc}") from None
         return value
 
 

@@ -24,6 +24,7 @@ from insights.services import (
     InsightParams,
     InsightRateLimited,
     insight_generate,
+    model_quota_for,
 )
 
 MAX_TOP = 20
@@ -84,7 +85,8 @@ class InsightOutputSerializer(serializers.Serializer[dict[str, Any]]):
     fallbackReason = serializers.CharField(
         allow_null=True,
         help_text=(
-            "Por que o motor offline respondeu: no_api_key, budget_exhausted, rate_limited, timeout, "
+            "Por que o motor offline respondeu: no_api_key, not_permitted (chamadas pagas só para a "
+            "equipe ou quem tem a permissão insights.use_paid_model), budget_exhausted, rate_limited, timeout, "
             "upstream_rate_limited, upstream_error, connection_error, request_error, invalid_output, "
             "unverified_numbers; null quando o modelo respondeu."
         ),
@@ -165,7 +167,8 @@ _RESPONSES = {
 }
 _DESCRIPTION = (
     "Insight curto em português sobre a janela pedida comparada com a anterior de mesma duração. "
-    "`source=openai` quando o modelo respondeu; `source=offline` (motor determinístico) sem chave "
+    "`source=openai` quando o modelo respondeu; `source=offline` (motor determinístico) sem chave, "
+    "para quem não pode usar o modelo pago (só equipe ou a permissão `insights.use_paid_model`) "
     "ou como alternativa (`fallbackReason`). Todo número do texto é conferido contra as agregações "
     "(`numbersVerified`). Cache de `INSIGHT_CACHE_SECONDS` por (janela pedida, números das agregações); "
     '`POST {"refresh": true}` ignora o cache (sujeito a orçamento e limite por usuário).'
@@ -206,7 +209,7 @@ class InsightApi(APIView):
         now = timezone.now()
         params = _params(data, allow_refresh=allow_refresh, now=now)
         try:
-            result = insight_generate(user=request.user, params=params, now=now)
+            result = insight_generate(user=request.user, params=params, now=now, model_quota=model_quota_for(request))
         except InsightError as error:
             raise _translate(error) from None
         return Response(InsightOutputSerializer(result).data)

@@ -154,7 +154,6 @@ def digest_build(
     previous: dict[str, Any],
     span: timedelta,
     range_name: str | None,
-    users_comparable: bool,
 ) -> dict[str, Any]:
     """Comparação período atual × anterior, só com números já calculados."""
     now_totals = current["totals"]
@@ -164,14 +163,11 @@ def digest_build(
         name: _change(now_totals[name], before_totals[name])
         for name in ("count", "sum", "avgTicket", "purchaseAvgTicket")
     }
-    totals["activeUsers"] = (
-        _change(now_totals["activeUsers"], before_totals["activeUsers"])
-        if users_comparable
-        else {"current": now_totals["activeUsers"], "previous": None, "diff": None, "changePct": None}
-    )
+    # Janelas exatas e disjuntas (o período anterior termina onde o atual começa): usuários
+    # ativos se comparam como qualquer outro total.
+    totals["activeUsers"] = _change(now_totals["activeUsers"], before_totals["activeUsers"])
     return {
         "period": period_describe(span, range_name),
-        "usersComparable": users_comparable,
         "totals": totals,
         "byType": by_type,
         "omittedTypes": omitted,

@@ -51,6 +51,9 @@ class InsightCall(models.Model):
         verbose_name = _("chamada ao modelo")
         verbose_name_plural = _("chamadas ao modelo")
         ordering = ("-created_at", "-id")
+        # Chamadas pagas (OpenAI) só para a equipe ou quem recebe esta permissão no admin;
+        # os demais recebem o motor offline. Cadastro aberto não pode gastar o orçamento.
+        permissions = (("use_paid_model", _("Pode gerar insights com o modelo pago (OpenAI)")),)
 
     def __str__(self) -> str:
         return f"{self.created_at:%Y-%m-%d %H:%M:%S} {self.model} {self.outcome} US$ {self.cost_usd}"

@@ -170,11 +170,6 @@ def _ticket(digest: dict[str, Any]) -> str | None:
 def _active_users(digest: dict[str, Any]) -> str:
     users = digest["totals"]["activeUsers"]
     current = users["current"]
-    if not digest["usersComparable"]:
-        return (
-            f"{_plural(current, 'usuário ativo', 'usuários ativos')} no período "
-            "(sem comparação exata com o anterior nesta granularidade)."
-        )
     text = f"Usuários ativos: {fmt_int(current)}, contra {fmt_int(users['previous'])} no período anterior"
     if users["changePct"] is not None:
         text += f" ({fmt_pct(users['changePct'])})"

@@ -27,7 +27,7 @@ from openai.types.chat import ChatCompletionMessageParam
 from openai.types.shared_params import ResponseFormatJSONSchema
 from pydantic import BaseModel, ConfigDict, Field, ValidationError, field_validator
 
-PROMPT_VERSION = "insight-v1"
+PROMPT_VERSION = "insight-v2"
 MAX_SUMMARY_CHARS = 600
 MAX_HIGHLIGHTS = 5
 MAX_HIGHLIGHT_CHARS = 300
@@ -48,8 +48,7 @@ e não cite datas nem horários.
 4. Diga o que mudou em relação ao período anterior (totals, byType), quem se \
 destaca (topUsersByValue, topUsersByCount) e o que é incomum (tipos com status \
 "new" ou "gone", saques acima de depósitos em flows, concentração em um usuário).
-5. Se usersComparable for false, não compare usuários ativos com o período anterior.
-6. summary: 1 ou 2 frases. highlights: até 4 frases curtas, sem marcadores.
+5. summary: 1 ou 2 frases. highlights: até 4 frases curtas, sem marcadores.
 
 Campos: *Pct são percentuais; *Diff e diff são diferenças absolutas; \
 previous* são do período anterior de mesma duração."""

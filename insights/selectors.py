@@ -9,13 +9,27 @@ from datetime import datetime, timedelta
 from decimal import Decimal
 from typing import Any
 
+from django.contrib.auth.models import AbstractBaseUser, AnonymousUser
 from django.db.models import Sum
 from django.utils import timezone
 
+from accounts.models import User
 from events.selectors import summary_compute
 from events.windows import Window
 from insights.digest import digest_build
 from insights.models import InsightCall
+
+PAID_MODEL_PERMISSION = "insights.use_paid_model"
+
+
+def insight_paid_model_allowed(*, user: AbstractBaseUser | AnonymousUser | None) -> bool:
+    """O usuário pode disparar chamadas pagas ao modelo? Equipe (``is_staff``) ou a permissão.
+
+    ``has_perm`` já cobre superusuário, grupos e conta inativa (nunca).
+    """
+    if not isinstance(user, User) or not user.is_active:
+        return False
+    return user.is_staff or user.has_perm(PAID_MODEL_PERMISSION)
 
 
 @dataclass(frozen=True)
@@ -43,8 +57,6 @@ def insight_input(*, window: Window, range_name: str | None, top: int, now: date
         previous=previous,
         span=window.span,
         range_name=range_name,
-        # Janelas exatas e disjuntas: usuários ativos sempre se comparam.
-        users_comparable=True,
     )
     return InsightInput(current, previous, digest, fingerprint_compute(digest))
 

@@ -5,7 +5,8 @@ Fluxo de ``insight_generate``:
 1. agregações da janela e da anterior (``insight_input``) → ``digest`` + impressão digital;
 2. cache (``INSIGHT_CACHE_SECONDS``) por (parâmetros da janela, impressão digital,
    modelo, política) — ``refresh`` pula a leitura;
-3. sem ``OPENAI_API_KEY`` → motor offline;
+3. sem ``OPENAI_API_KEY`` → motor offline; quem não é da equipe nem tem a permissão
+   ``insights.use_paid_model`` → motor offline (``not_permitted``);
 4. orçamento do dia (``INSIGHT_DAILY_BUDGET_USD``, pior caso da próxima chamada
    incluído) e limite por usuário (``INSIGHT_RATE_LIMIT``) → offline ou 429;
 5. chamada ao modelo → linha de log + registro no livro-caixa + métricas;
@@ -22,6 +23,7 @@ import contextlib
 import hashlib
 import logging
 import time
+from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import datetime
 from decimal import Decimal
@@ -47,7 +49,13 @@ from insights.openai_client import (
     messages_build,
 )
 from insights.pricing import cost_usd
-from insights.selectors import InsightInput, insight_input, ledger_spent_today, seconds_until_tomorrow
+from insights.selectors import (
+    InsightInput,
+    insight_input,
+    insight_paid_model_allowed,
+    ledger_spent_today,
+    seconds_until_tomorrow,
+)
 from trader_monitor import metrics
 
 logger = logging.getLogger("insights")
@@ -133,19 +141,29 @@ def _user_id(user: AbstractBaseUser | AnonymousUser | None) -> int | None:
     return user.pk if user is not None and user.is_authenticated else None
 
 
-def _rate_limit_wait(user_id: int | None) -> int | None:
-    """Segundos até liberar, se o usuário passou de ``INSIGHT_RATE_LIMIT``; conta esta chamada."""
+ModelQuota = Callable[[], int | None]
+
+
+def model_quota_for(request: HttpRequest) -> ModelQuota:
+    """Cota de chamadas ao modelo de quem fez a requisição (``INSIGHT_RATE_LIMIT``, por usuário).
+
+    Devolve uma função para o serviço chamar só quando um modelo pago vai de fato ser
+    chamado: acertos de cache e o motor offline não gastam cota. Ela conta esta chamada e
+    devolve os segundos até liberar, ou ``None`` se está dentro do limite.
+    """
+
+    def wait() -> int | None:
+        return _rate_limit_wait(request)
+
+    return wait
+
+
+def _rate_limit_wait(request: HttpRequest) -> int | None:
     rate = settings.INSIGHT_RATE_LIMIT
     if not rate:
         return None
     try:
-        usage = get_usage(
-            HttpRequest(),
-            group="insights",
-            key=lambda _group, _request: f"user:{user_id}",
-            rate=rate,
-            increment=True,
-        )
+        usage = get_usage(request, group="insights", key="user", rate=rate, increment=True)
     except Exception:
         # O orçamento diário (no banco) continua valendo; o limite é uma camada a mais.
         logger.warning("limite por usuário dos insights indisponível (cache fora do ar); seguindo sem ele")
@@ -294,6 +312,7 @@ def insight_generate(
     user: AbstractBaseUser | AnonymousUser | None,
     params: InsightParams,
     now: datetime | None = None,
+    model_quota: ModelQuota | None = None,
 ) -> dict[str, Any]:
     """Insight da janela pedida (ver o fluxo no topo do módulo).
 
@@ -313,12 +332,16 @@ def insight_generate(
     if not settings.OPENAI_API_KEY:
         return _with_aggregates(_offline(inp, "no_api_key", _NO_ATTEMPT, now), inp, cached=False)
 
+    if not insight_paid_model_allowed(user=user):
+        # Não é falha transitória: mesmo com INSIGHT_FALLBACK=error, responde o motor offline.
+        return _with_aggregates(_offline(inp, "not_permitted", _NO_ATTEMPT, now), inp, cached=False)
+
     if not _budget_allows(inp.digest, model, now):
         exhausted = InsightBudgetExhausted("budget_exhausted", seconds_until_tomorrow(now))
         return _with_aggregates(_fallback(inp, "budget_exhausted", _NO_ATTEMPT, now, exhausted), inp, cached=False)
 
     user_id = _user_id(user)
-    wait = _rate_limit_wait(user_id)
+    wait = model_quota() if model_quota is not None else None
     if wait is not None:
         limited = InsightRateLimited("rate_limited", wait)
         return _with_aggregates(_fallback(inp, "rate_limited", _NO_ATTEMPT, now, limited), inp, cached=False)

@@ -17,6 +17,7 @@ os.environ.setdefault("DJANGO_SECURE_SSL_REDIRECT", "false")
 os.environ.setdefault("ROLLUP_FLUSH_SECONDS", "0")
 os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("WEBHOOK_RATE_LIMIT", "")
+os.environ.setdefault("WEBHOOK_INVALID_RATE_LIMIT", "")
 os.environ.setdefault("API_RATE_LIMITS_ENABLED", "false")
 os.environ["REDIS_URL"] = os.environ.get("TEST_FORCE_REDIS_URL", "")
 

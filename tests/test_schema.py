@@ -19,6 +19,8 @@ OPERATIONS = {
     ("/api/auth/refresh", "post"): "auth_refresh",
     ("/api/auth/logout", "post"): "auth_logout",
     ("/api/auth/me", "get"): "auth_me",
+    ("/api/auth/password", "post"): "auth_password",
+    ("/api/auth/logout-all", "post"): "auth_logout_all",
     ("/api/events", "get"): "events_list",
     ("/api/events/summary", "get"): "events_summary",
     ("/api/events/timeseries", "get"): "events_timeseries",

@@ -11,7 +11,7 @@ from rest_framework import exceptions, status
 from rest_framework.response import Response
 from rest_framework.views import exception_handler
 
-from trader_monitor.exceptions import DependencyUnavailable
+from trader_monitor.exceptions import CodedAuthenticationFailed, DependencyUnavailable
 from trader_monitor.logging import request_id_var
 
 _CODES = {
@@ -60,7 +60,7 @@ def api_exception_handler(exc: Exception, context: dict[str, Any]) -> Response |
         code = getattr(exc, "default_code", None)
         if isinstance(exc.get_codes(), str):
             code = exc.get_codes()
-        if code and response.status_code not in _CODES:
+        if code and (response.status_code not in _CODES or isinstance(exc, CodedAuthenticationFailed)):
             body["error"] = code
     response.data = body
     return response

@@ -16,14 +16,14 @@ Séries expostas (todas com o prefixo ``trader_monitor_``):
 * ``websocket_connections`` — conexões WebSocket abertas (soma dos workers vivos);
 * ``insight_calls_total{source,outcome}`` e ``insight_cost_usd_total`` — insights.
 
-``/metrics`` exige ``Authorization: Bearer $METRICS_TOKEN`` quando a variável existe.
+``/metrics`` exige ``Authorization: Bearer $METRICS_TOKEN`` quando a variável existe; sem
+ela, só responde às redes de ``METRICS_ALLOWED_NETWORKS``.
 """
 
 from __future__ import annotations
 
 import atexit
 import hmac
-import ipaddress
 import os
 
 from django.conf import settings
@@ -38,6 +38,8 @@ from prometheus_client import (
     generate_latest,
     multiprocess,
 )
+
+from trader_monitor.networks import address_in_networks
 
 # As séries ``*_created`` (instante de criação de cada contador) só poluem a saída.
 disable_created_metrics()  # type: ignore[no-untyped-call]
@@ -101,6 +103,8 @@ REJECTION_REASONS = (
     "conflict",
     "payload_too_large",
     "rate_limited",
+    "invalid_encoding",
+    "unstorable_value",
 )
 for _outcome in INGEST_OUTCOMES:
     EVENTS_INGESTED.labels(_outcome)
@@ -124,27 +128,24 @@ def _registry() -> CollectorRegistry | None:
     return None
 
 
-def _internal_client(address: str) -> bool:
-    try:
-        ip = ipaddress.ip_address(address)
-    except ValueError:
-        return False
-    return ip.is_loopback or ip.is_private
-
-
 def metrics_view(request: HttpRequest) -> HttpResponse:
     """Exposição Prometheus.
 
-    Com ``METRICS_TOKEN``, exige ``Authorization: Bearer <token>``. Sem ele, em
-    produção, só responde a clientes da rede interna (loopback ou faixas privadas,
-    de onde o Prometheus coleta); com ``DJANGO_DEBUG`` fica aberto.
+    Com ``METRICS_TOKEN``, exige ``Authorization: Bearer <token>``. Sem ele, só responde
+    a clientes de ``METRICS_ALLOWED_NETWORKS`` (por padrão loopback, RFC 1918 e RFC 4193,
+    de onde o Prometheus coleta) — também com ``DJANGO_DEBUG``.
+
+    O cliente é o ``REMOTE_ADDR`` do servidor ASGI, nunca um ``X-Forwarded-For`` lido aqui:
+    quem envia o cabeçalho escolhe o valor. Atrás de um proxy, o servidor (uvicorn
+    ``--forwarded-allow-ips``) troca o endereço pelo do cabeçalho só quando a conexão vem de
+    um proxy declarado confiável.
     """
     token = settings.METRICS_TOKEN
     if token:
         supplied = request.headers.get("Authorization", "").removeprefix("Bearer ").strip()
         if not hmac.compare_digest(supplied.encode(), token.encode()):
             return HttpResponse(status=401, headers={"WWW-Authenticate": "Bearer"})
-    elif not settings.DEBUG and not _internal_client(request.META.get("REMOTE_ADDR", "")):
+    elif not address_in_networks(str(request.META.get("REMOTE_ADDR") or ""), settings.METRICS_ALLOWED_NETWORKS):
         return HttpResponse(status=403)
     registry = _registry()
     payload = generate_latest(registry) if registry is not None else generate_latest()

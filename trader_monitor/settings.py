@@ -6,6 +6,7 @@ recusa subir sem ``DJANGO_SECRET_KEY`` e ``WEBHOOK_SECRET``.
 
 from __future__ import annotations
 
+import secrets
 from datetime import timedelta
 from pathlib import Path
 from typing import Any
@@ -13,6 +14,9 @@ from typing import Any
 import environ
 from django.core.exceptions import ImproperlyConfigured
 from django.utils.translation import gettext_lazy as _
+
+from trader_monitor.durations import duration_parse
+from trader_monitor.networks import DEFAULT_INTERNAL_NETWORKS, networks_parse
 
 BASE_DIR = Path(__file__).resolve().parent.parent
 
@@ -26,8 +30,11 @@ SECRET_KEY: str = env.str("DJANGO_SECRET_KEY", default="")
 if not SECRET_KEY:
     if not DEBUG:
         raise ImproperlyConfigured("DJANGO_SECRET_KEY é obrigatório com DJANGO_DEBUG desligado.")
-    # Chave só para desenvolvimento local; nunca usada com DEBUG desligado.
-    SECRET_KEY = "dev-insecure-trader-monitor-key-change-me-0123456789abcdef"  # noqa: S105  # nosec B105
+    # Desenvolvimento sem chave: uma aleatória a cada início do processo. Uma constante no
+    # código seria pública e permitiria forjar sessões e JWTs (inclusive do admin da demo);
+    # o preço é que sessões e tokens não sobrevivem a um reinício — e processos diferentes
+    # não aceitam os tokens uns dos outros (defina DJANGO_SECRET_KEY para isso).
+    SECRET_KEY = secrets.token_urlsafe(50)
 
 ALLOWED_HOSTS: list[str] = env.list(
     "DJANGO_ALLOWED_HOSTS", default=["localhost", "127.0.0.1", "[::1]"] if DEBUG else []
@@ -47,6 +54,7 @@ INSTALLED_APPS = [
     "drf_spectacular",
     "drf_spectacular_sidecar",
     "corsheaders",
+    "csp",
     "channels",
     "accounts",
     "events",
@@ -56,6 +64,7 @@ INSTALLED_APPS = [
 MIDDLEWARE = [
     "trader_monitor.middleware.request_log_middleware",
     "django.middleware.security.SecurityMiddleware",
+    "csp.middleware.CSPMiddleware",
     "whitenoise.middleware.WhiteNoiseMiddleware",
     "corsheaders.middleware.CorsMiddleware",
     "django.contrib.sessions.middleware.SessionMiddleware",
@@ -187,8 +196,11 @@ if not WEBHOOK_SECRETS and not DEBUG:
     raise ImproperlyConfigured("WEBHOOK_SECRET é obrigatório com DJANGO_DEBUG desligado (formato whsec_…).")
 WEBHOOK_MAX_BODY_BYTES: int = env.int("WEBHOOK_MAX_BODY_BYTES", default=64 * 1024)
 WEBHOOK_RETRY_AFTER_SECONDS: int = env.int("WEBHOOK_RETRY_AFTER_SECONDS", default=5)
-# Limite por IP de origem (formato django-ratelimit; vazio desliga).
-WEBHOOK_RATE_LIMIT: str = env.str("WEBHOOK_RATE_LIMIT", default="6000/m")
+# Limites (formato django-ratelimit; vazio desliga). Entregas com assinatura válida contam
+# por remetente (o segredo que as conferiu): alto, para uma plataforma com poucos IPs e
+# muito volume. Tentativas inválidas ou sem assinatura contam por IP: baixo.
+WEBHOOK_RATE_LIMIT: str = env.str("WEBHOOK_RATE_LIMIT", default="20000/m")
+WEBHOOK_INVALID_RATE_LIMIT: str = env.str("WEBHOOK_INVALID_RATE_LIMIT", default="60/m")
 QUARANTINE_MAX_DOCS: int = env.int("QUARANTINE_MAX_DOCS", default=10_000)
 QUARANTINE_TTL_DAYS: int = env.int("QUARANTINE_TTL_DAYS", default=14)
 QUARANTINE_BODY_BYTES: int = env.int("QUARANTINE_BODY_BYTES", default=4096)
@@ -199,7 +211,8 @@ ALLOW_SIGNUP: bool = env.bool("ALLOW_SIGNUP", default=False)
 
 REST_FRAMEWORK: dict[str, Any] = {
     "DEFAULT_AUTHENTICATION_CLASSES": [
-        "rest_framework_simplejwt.authentication.JWTAuthentication",
+        # A do simplejwt mais a geração das credenciais (claim "ver"): tokens revogados caem na hora.
+        "accounts.authentication.VersionedJWTAuthentication",
         "rest_framework.authentication.SessionAuthentication",
     ],
     "DEFAULT_PERMISSION_CLASSES": ["rest_framework.permissions.IsAuthenticated"],
@@ -217,9 +230,17 @@ SIMPLE_JWT: dict[str, Any] = {
     "BLACKLIST_AFTER_ROTATION": True,
     "UPDATE_LAST_LOGIN": True,
     "ALGORITHM": "HS256",
-    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default=SECRET_KEY),
+    # Vazia conta como ausente: nunca assinar com uma chave vazia.
+    "SIGNING_KEY": env.str("JWT_SIGNING_KEY", default="") or SECRET_KEY,
     "AUTH_HEADER_TYPES": ("Bearer",),
 }
+
+# Duração máxima de uma sessão JWT desde o login (claim auth_time, preservado na rotação do
+# refresh): depois dela a renovação dá 401 session_expired. Segundos, "7d", "12h" ou ISO-8601.
+try:
+    JWT_SESSION_MAX_AGE: timedelta = duration_parse(env.str("JWT_SESSION_MAX_AGE", default="7d"))
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"JWT_SESSION_MAX_AGE: {_exc}") from None
 
 SPECTACULAR_SETTINGS: dict[str, Any] = {
     "TITLE": "Trader Monitor API",
@@ -228,6 +249,9 @@ SPECTACULAR_SETTINGS: dict[str, Any] = {
     "SERVE_INCLUDE_SCHEMA": False,
     "SWAGGER_UI_DIST": "SIDECAR",
     "SWAGGER_UI_FAVICON_HREF": "SIDECAR",
+    # Sem o validador on-line do Swagger: ele buscaria uma imagem em outra origem (a CSP
+    # recusa) e mandaria a URL do esquema a terceiros.
+    "SWAGGER_UI_SETTINGS": {"deepLinking": True, "validatorUrl": None},
     "REDOC_DIST": "SIDECAR",
     "COMPONENT_SPLIT_REQUEST": True,
 }
@@ -253,6 +277,24 @@ if not DEBUG:
     # O health-check de balanceadores chega por HTTP puro dentro da rede interna.
     SECURE_REDIRECT_EXEMPT = [r"^api/health", r"^metrics$"]
 CSRF_TRUSTED_ORIGINS: list[str] = env.list("CSRF_TRUSTED_ORIGINS", default=[])
+# Content-Security-Policy (django-csp) para toda resposta do Django que não traga a sua: admin,
+# Swagger UI (/api/docs/, servido da própria origem pelo sidecar, script de início em arquivo
+# à parte), erros e JSON. Nada inline, nada de outra origem. O painel e o login mandam uma
+# política própria, com o WebSocket (dashboard/security.py), que o middleware não sobrescreve.
+CONTENT_SECURITY_POLICY: dict[str, Any] = {
+    "DIRECTIVES": {
+        "default-src": ["'self'"],
+        "script-src": ["'self'"],
+        "style-src": ["'self'"],
+        "img-src": ["'self'", "data:"],
+        "font-src": ["'self'"],
+        "connect-src": ["'self'"],
+        "object-src": ["'none'"],
+        "base-uri": ["'none'"],
+        "form-action": ["'self'"],
+        "frame-ancestors": ["'none'"],
+    }
+}
 
 # --- Observabilidade ---------------------------------------------------------
 LOG_FORMAT: str = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
@@ -288,6 +330,14 @@ LOGGING: dict[str, Any] = {
 }
 
 METRICS_TOKEN: str = env.str("METRICS_TOKEN", default="")
+# Sem METRICS_TOKEN, /metrics só responde a estas redes (CIDR, separadas por vírgula).
+# O endereço comparado é o REMOTE_ADDR entregue pelo servidor ASGI: o X-Forwarded-For só
+# conta quando vem de um proxy listado em FORWARDED_ALLOW_IPS (uvicorn, imagem Docker).
+METRICS_ALLOWED_NETWORKS: list[str] = env.list("METRICS_ALLOWED_NETWORKS", default=list(DEFAULT_INTERNAL_NETWORKS))
+try:
+    networks_parse(METRICS_ALLOWED_NETWORKS)
+except ValueError as _exc:
+    raise ImproperlyConfigured(f"METRICS_ALLOWED_NETWORKS: {_exc}") from None
 SENTRY_DSN: str = env.str("SENTRY_DSN", default="")
 if SENTRY_DSN:  # pragma: no cover - depende de serviço externo
     import sentry_sdk
@@ -298,6 +348,9 @@ if SENTRY_DSN:  # pragma: no cover - depende de serviço externo
 # Limites por rota (formato django-ratelimit, ex.: "10/m"). ``default`` vale para
 # toda view DRF sem limite próprio (por usuário autenticado, senão por IP).
 # ``auth-login`` e ``auth-register`` contam por IP+usuário; ``auth-login-ip``, por IP.
+# Cadastro aberto (ALLOW_SIGNUP) também por IP (``auth-register-ip``) e no total de todos
+# os IPs (``auth-register-global``); cadastros feitos pela equipe não contam nesses dois.
+# ``auth-password`` conta tentativas de troca de senha por usuário.
 # Sobrescreva pelo ambiente: API_RATE_LIMITS="auth-login=5/m,events-list=120/m"
 # (uma rota com valor vazio ou "off" fica sem limite próprio).
 API_RATE_LIMITS_ENABLED: bool = env.bool("API_RATE_LIMITS_ENABLED", default=True)
@@ -306,6 +359,9 @@ API_RATE_LIMITS: dict[str, str] = {
     "auth-login": "10/m",
     "auth-login-ip": "60/m",
     "auth-register": "10/h",
+    "auth-register-ip": "5/h",
+    "auth-register-global": "50/h",
+    "auth-password": "10/h",
     **env.dict("API_RATE_LIMITS", default={}),
 }
 
@@ -347,6 +403,11 @@ WS_RECHECK_SECONDS: float = env.float("WS_RECHECK_SECONDS", default=60.0)
 WS_MAILBOX_SIZE: int = env.int("WS_MAILBOX_SIZE", default=1000)
 # Retomada: no máximo tantos eventos reenviados; além disso, resync_required.
 WS_REPLAY_LIMIT: int = env.int("WS_REPLAY_LIMIT", default=500)
+# Mensagens do cliente por socket (sintaxe da biblioteca limits); excesso fecha com 1008.
+WS_MESSAGE_RATE_LIMIT: str = env.str("WS_MESSAGE_RATE_LIMIT", default="60/minute")
+# Retomadas lendo o armazenamento ao mesmo tempo, por processo (as demais esperam a vez):
+# sempre sobram threads do pool (STORE_THREADS) para a ingestão.
+WS_REPLAY_CONCURRENCY: int = env.int("WS_REPLAY_CONCURRENCY", default=4)
 # Cursor mais atrasado que isso nem é consultado (a varredura seria cara): resync_required.
 WS_RESUME_SCAN_LIMIT: int = env.int("WS_RESUME_SCAN_LIMIT", default=50_000)
 if REDIS_URL:

@@ -1,14 +1,15 @@
-"""Rotas HTTP. Caminhos da API sem barra final, como no contrato (DESIGN.md)."""
+"""Rotas HTTP. Caminhos da API sem barra final, como no contrato (docs/ARCHITECTURE.md, README)."""
 
 from __future__ import annotations
 
 from django.contrib import admin
 from django.contrib.auth import views as auth_views
 from django.urls import include, path
-from drf_spectacular.views import SpectacularAPIView, SpectacularSwaggerView
+from drf_spectacular.views import SpectacularAPIView
 
 from trader_monitor import health
 from trader_monitor.metrics import metrics_view
+from trader_monitor.openapi import ApiDocsView
 
 urlpatterns = [
     path("api/auth/", include("accounts.urls")),
@@ -17,7 +18,7 @@ urlpatterns = [
     path("api/health", health.health, name="health"),
     path("api/health/ready", health.ready, name="health-ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
-    path("api/docs/", SpectacularSwaggerView.as_view(url_name="schema"), name="docs"),
+    path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="docs"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
     # Painel, login/logout e troca de idioma.

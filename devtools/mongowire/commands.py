@@ -11,12 +11,14 @@ fuso, e o cliente criado com ``tz_aware=True`` recebe datetimes UTC com fuso.
 
 from __future__ import annotations
 
+import copy
 import itertools
 import logging
 import os
 import re
 import threading
 import time
+from collections import OrderedDict
 from collections.abc import Callable, Iterable, Mapping
 from dataclasses import dataclass, field
 from datetime import UTC, datetime
@@ -29,6 +31,7 @@ from bson.raw_bson import RawBSONDocument
 from bson.regex import Regex
 from pymongo.errors import CollectionInvalid, DuplicateKeyError, InvalidName, OperationFailure, PyMongoError
 
+from devtools.mongowire.failpoints import FAIL_COMMAND, FailCommandPoint, FailPointError, is_retryable_write
 from devtools.mongowire.protocol import (
     MAX_BSON_OBJECT_SIZE,
     MAX_MESSAGE_SIZE_BYTES,
@@ -46,6 +49,9 @@ LOGICAL_SESSION_TIMEOUT_MINUTES = 30
 ELECTION_ID = ObjectId("7fffffff0000000000000001")
 DEFAULT_FIRST_BATCH = 101
 CURSOR_IDLE_TIMEOUT_S = 600.0
+# Respostas de escritas repetíveis guardadas por (lsid, txnNumber): a nova tentativa do
+# driver recebe a mesma resposta sem executar de novo, como no servidor de verdade.
+RETRYABLE_WRITE_MEMORY = 10_000
 HANDSHAKE_COMMANDS = frozenset({"hello", "isMaster", "ismaster"})
 
 # Campos genéricos que qualquer comando pode trazer e que o mongowire ignora.
@@ -70,6 +76,8 @@ IGNORED_FIELDS = frozenset(
 CODE_NAMES: dict[int, str] = {
     1: "InternalError",
     2: "BadValue",
+    6: "HostUnreachable",
+    7: "HostNotFound",
     9: "FailedToParse",
     13: "Unauthorized",
     14: "TypeMismatch",
@@ -79,16 +87,29 @@ CODE_NAMES: dict[int, str] = {
     43: "CursorNotFound",
     48: "NamespaceExists",
     59: "CommandNotFound",
+    64: "WriteConcernFailed",
     67: "CannotCreateIndex",
     72: "InvalidOptions",
     73: "InvalidNamespace",
     85: "IndexOptionsConflict",
     86: "IndexKeySpecsConflict",
+    89: "NetworkTimeout",
+    91: "ShutdownInProgress",
+    100: "UnsatisfiableWriteConcern",
     115: "CommandNotSupported",
+    134: "ReadConcernMajorityNotAvailableYet",
+    189: "PrimarySteppedDown",
     238: "NotImplemented",
+    262: "ExceededTimeLimit",
     352: "UnsupportedOpQueryCommand",
+    9001: "SocketException",
+    10107: "NotWritablePrimary",
     10334: "BSONObjectTooLarge",
     11000: "DuplicateKey",
+    11600: "InterruptedAtShutdown",
+    11602: "InterruptedDueToReplStateChange",
+    13435: "NotPrimaryNoSecondaryOk",
+    13436: "NotPrimaryOrSecondary",
 }
 
 # Opções de índice que o próprio mongomock entende; as demais ficam como metadado.
@@ -122,12 +143,13 @@ class ServerIdentity:
     started_at: float = field(default_factory=time.monotonic)
 
 
-@dataclass(frozen=True)
+@dataclass
 class RequestContext:
-    """A conexão de onde veio o comando."""
+    """A conexão de onde veio o comando (``app_name``: o ``appname`` do aperto de mão)."""
 
     connection_id: int
     peer: str
+    app_name: str | None = None
 
 
 @dataclass
@@ -161,6 +183,8 @@ class CommandExecutor:
         # Coleções já criadas explicitamente: o mongomock "esquece" uma coleção que
         # ficou vazia e sem índices; o servidor de verdade não.
         self._created: set[tuple[str, str]] = set()
+        self.fail_command = FailCommandPoint()
+        self._retryable_writes: OrderedDict[tuple[bytes, int], Document] = OrderedDict()
         self._handlers: dict[str, Handler] = {
             "ping": self._cmd_ok,
             "hello": self._cmd_hello,
@@ -200,6 +224,7 @@ class CommandExecutor:
             "listIndexes": self._cmd_list_indexes,
             "dropIndexes": self._cmd_drop_indexes,
             "deleteIndexes": self._cmd_drop_indexes,
+            "configureFailPoint": self._cmd_configure_fail_point,
         }
 
     # ------------------------------------------------------------------ despacho
@@ -220,15 +245,35 @@ class CommandExecutor:
         database = command.get("$db")
         if not isinstance(database, str):
             return error_reply(9, f"comando '{name}' sem o campo $db")
+        if name in HANDSHAKE_COMMANDS:
+            self._remember_app_name(command, context)
+        retry_key = _retryable_write_key(command)
         try:
             _validate_database_name(database)
             with self.lock:
+                if retry_key is not None and retry_key in self._retryable_writes:
+                    return copy.deepcopy(self._retryable_writes[retry_key])
                 reply = handler(command, context)
+                reply["ok"] = 1.0
+                if retry_key is not None and not reply.get("writeErrors"):
+                    self._remember_retryable_write(retry_key, reply)
         except Exception as exc:
             code, message = self._classify(exc, f"{database}.{command.get(name)}", name)
             return error_reply(code, message)
-        reply["ok"] = 1.0
         return reply
+
+    @staticmethod
+    def _remember_app_name(command: Document, context: RequestContext) -> None:
+        metadata = command.get("client")
+        if isinstance(metadata, dict):
+            application = metadata.get("application")
+            if isinstance(application, dict) and isinstance(application.get("name"), str):
+                context.app_name = application["name"]
+
+    def _remember_retryable_write(self, key: tuple[bytes, int], reply: Document) -> None:
+        self._retryable_writes[key] = copy.deepcopy(reply)
+        while len(self._retryable_writes) > RETRYABLE_WRITE_MEMORY:
+            self._retryable_writes.popitem(last=False)
 
     def _classify(self, exc: Exception, namespace: str, operation: str) -> tuple[int, str]:
         """Código e mensagem do MongoDB para uma exceção (do mongomock ou nossa).
@@ -349,6 +394,18 @@ class CommandExecutor:
 
     def _cmd_transaction(self, command: Document, context: RequestContext) -> Document:
         raise CommandError(20, "o mongowire não suporta transações multi-documento")
+
+    def _cmd_configure_fail_point(self, command: Document, context: RequestContext) -> Document:
+        if command["$db"] != "admin":
+            raise CommandError(13, "configureFailPoint may only be run against the admin database.")
+        name = command.get("configureFailPoint")
+        if name != FAIL_COMMAND:
+            raise CommandError(2, f"o mongowire só implementa o fail point '{FAIL_COMMAND}' (pedido: {name!r})")
+        try:
+            count = self.fail_command.configure(command.get("mode"), command.get("data"))
+        except FailPointError as exc:
+            raise CommandError(2, str(exc)) from exc
+        return {"count": count}
 
     def _cmd_hello(self, command: Document, context: RequestContext) -> Document:
         identity = self.identity
@@ -887,6 +944,18 @@ class CommandExecutor:
 
 
 # ---------------------------------------------------------------------- funções auxiliares
+
+
+def _retryable_write_key(command: Document) -> tuple[bytes, int] | None:
+    """(``lsid.id``, ``txnNumber``) de uma escrita repetível; ``None`` para o resto."""
+    if not is_retryable_write(command):
+        return None
+    lsid = command.get("lsid")
+    txn_number = command.get("txnNumber")
+    session_id = lsid.get("id") if isinstance(lsid, dict) else None
+    if not isinstance(session_id, bytes) or isinstance(txn_number, bool) or not isinstance(txn_number, int):
+        return None
+    return bytes(session_id), int(txn_number)
 
 
 def _validate_database_name(name: str) -> None:

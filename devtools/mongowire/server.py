@@ -6,7 +6,9 @@ Uso em testes síncronos ou assíncronos (o laço do servidor não é o do teste
         client = MongoClient(server.uri, tz_aware=True)
 
 ``stop()`` fecha as conexões mas preserva o banco: ``start()`` de novo sobe o servidor
-na MESMA porta com os mesmos dados (simula uma queda do MongoDB).
+na MESMA porta com os mesmos dados (simula uma queda do MongoDB). Fail points
+(``configureFailPoint``, ``failpoints.py``) não sobrevivem a um ``start()``, como num
+``mongod`` reiniciado.
 """
 
 from __future__ import annotations
@@ -20,13 +22,17 @@ import threading
 from types import TracebackType
 from typing import Any, Self
 
+from bson import Int64
+
 from devtools.mongowire.commands import (
+    CODE_NAMES,
     HANDSHAKE_COMMANDS,
     CommandExecutor,
     RequestContext,
     ServerIdentity,
     error_reply,
 )
+from devtools.mongowire.failpoints import FailAction
 from devtools.mongowire.protocol import (
     HEADER_SIZE,
     MAX_BSON_OBJECT_SIZE,
@@ -51,6 +57,10 @@ logger = logging.getLogger("devtools.mongowire")
 MAX_AWAIT_HELLO_S = 60.0
 # Folga sobre 16 MiB para o envelope da resposta (como o servidor de verdade).
 _MAX_REPLY_BYTES = MAX_BSON_OBJECT_SIZE + 16 * 1024
+
+
+class CloseConnection(Exception):
+    """O fail point mandou desligar: a conexão fecha sem resposta."""
 
 
 class MongoWireServer:
@@ -125,6 +135,7 @@ class MongoWireServer:
             raise RuntimeError("o servidor já está rodando")
         self._ready.clear()
         self._startup_error = None
+        self._executor.fail_command.reset()
         self._thread = threading.Thread(target=self._run, name="mongowire", daemon=True)
         self._thread.start()
         if not self._ready.wait(timeout):
@@ -228,6 +239,8 @@ class MongoWireServer:
                     await writer.drain()
         except (asyncio.IncompleteReadError, ConnectionError):
             pass  # o cliente fechou a conexão (ou o servidor está parando)
+        except CloseConnection:
+            logger.info("conexão %d (%s) fechada pelo fail point", context.connection_id, context.peer)
         except ProtocolError as exc:
             logger.warning("conexão %d (%s) encerrada: %s", context.connection_id, context.peer, exc)
         except Exception:
@@ -242,7 +255,7 @@ class MongoWireServer:
         if header.op_code == OP_MSG:
             return await self._dispatch_op_msg(header, body, context)
         if header.op_code == OP_QUERY:
-            return self._dispatch_op_query(header, body, context)
+            return await self._dispatch_op_query(header, body, context)
         if header.op_code == OP_COMPRESSED:
             raise ProtocolError("OP_COMPRESSED recebido, mas o mongowire não anuncia compressão")
         raise ProtocolError(f"opCode não suportado: {header.op_code}")
@@ -259,14 +272,14 @@ class MongoWireServer:
         wait = self._hello_wait(command)
         if wait:
             await self._await_topology_change(wait)
-        reply = self._executor.execute(command, context)
+        reply = await self._execute(command, context)
         if request.more_to_come:
             if not reply.get("ok"):
                 logger.warning("escrita sem confirmação (w: 0) falhou: %s", reply.get("errmsg"))
             return None
         return encode_op_msg(header.request_id, self._encode(reply))
 
-    def _dispatch_op_query(self, header: Header, body: bytes, context: RequestContext) -> bytes:
+    async def _dispatch_op_query(self, header: Header, body: bytes, context: RequestContext) -> bytes:
         try:
             request = parse_op_query(body)
         except InvalidRequestError as exc:
@@ -279,10 +292,49 @@ class MongoWireServer:
         command = request.command()
         name = next(iter(command))
         if name in HANDSHAKE_COMMANDS:
-            reply = self._executor.execute(command, context)
+            reply = await self._execute(command, context)
         else:
             reply = error_reply(352, f"Unsupported OP_QUERY command: {name}. Use OP_MSG (MongoDB 3.6+).")
         return encode_op_reply(header.request_id, [self._encode(reply)])
+
+    async def _execute(self, command: dict[str, Any], context: RequestContext) -> dict[str, Any]:
+        """Executa o comando passando antes pelo fail point ``failCommand``.
+
+        Como no servidor, o ``appName`` só vale depois do aperto de mão que o traz: o
+        primeiro ``hello`` de uma conexão nunca casa com um filtro por ``appName``.
+        """
+        action = self._executor.fail_command.evaluate(command, context.app_name)
+        if action is None:
+            return self._executor.execute(command, context)
+        return await self._apply_fail_action(action, command, context)
+
+    async def _apply_fail_action(
+        self, action: FailAction, command: dict[str, Any], context: RequestContext
+    ) -> dict[str, Any]:
+        if action.block_seconds > 0:
+            await self._block(action.block_seconds)
+        if action.close_connection:
+            raise CloseConnection
+        if action.error_code is not None:
+            identity = self._executor.identity
+            topology_version = (
+                {"processId": identity.process_id, "counter": Int64(0)} if identity.replica_set is not None else None
+            )
+            return action.error_reply(command, CODE_NAMES, topology_version)
+        reply = self._executor.execute(command, context)
+        action.attach_write_concern_error(command, reply)
+        return reply
+
+    async def _block(self, seconds: float) -> None:
+        """Segura só esta conexão (as outras seguem atendidas); a parada do servidor interrompe."""
+        stopping = self._stopping
+        if stopping is None:
+            await asyncio.sleep(seconds)
+            return
+        with contextlib.suppress(TimeoutError):
+            await asyncio.wait_for(stopping.wait(), seconds)
+        if stopping.is_set():
+            raise ConnectionAbortedError("servidor parando")
 
     def _encode(self, reply: dict[str, Any]) -> bytes:
         """Codifica a resposta; se não der (tipo estranho, grande demais), devolve um erro."""

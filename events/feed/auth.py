@@ -9,13 +9,14 @@ from typing import Any, Literal
 from channels.auth import get_user as session_user
 from channels.db import database_sync_to_async
 from django.conf import settings
-from django.contrib.auth import get_user_model
 from django.utils.translation import gettext as _
 from rest_framework.exceptions import AuthenticationFailed
-from rest_framework_simplejwt.authentication import JWTAuthentication
 from rest_framework_simplejwt.exceptions import ExpiredTokenError, TokenError
 from rest_framework_simplejwt.settings import api_settings as jwt_settings
 from rest_framework_simplejwt.tokens import Token
+
+from accounts.authentication import VersionedJWTAuthentication
+from accounts.selectors import atoken_version_valid
 
 
 @dataclass(frozen=True)
@@ -27,6 +28,8 @@ class Principal:
     username: str
     expires_at: float | None
     session_key: str | None = None
+    # Geração das credenciais do usuário quando o JWT foi emitido (claim ``ver``).
+    token_version: Any = None
 
 
 class CredentialRejected(Exception):
@@ -66,20 +69,21 @@ async def principal_from_jwt(raw: str) -> Principal:
     """Valida um JWT de acesso (simplejwt) e carrega o usuário. Lança ``CredentialRejected``."""
     token = _access_token(raw)
     try:
-        user = await database_sync_to_async(JWTAuthentication().get_user)(token)
+        user = await database_sync_to_async(VersionedJWTAuthentication().get_user)(token)
     except AuthenticationFailed:
-        raise CredentialRejected("token_invalid", _("Usuário do token inexistente ou inativo.")) from None
-    return Principal("jwt", user.pk, user.get_username(), float(token["exp"]))
+        raise CredentialRejected("token_invalid", _("Usuário do token inexistente, inativo ou revogado.")) from None
+    return Principal("jwt", user.pk, user.get_username(), float(token["exp"]), token_version=token.get("ver", 0))
 
 
 async def principal_still_valid(principal: Principal) -> bool:
-    """Reconfere a credencial: sessão ainda existe (sem logout/expiração) e o usuário segue ativo."""
+    """Reconfere a credencial: a sessão ainda existe (sem logout/expiração), ou o JWT é da
+    geração de credenciais atual do usuário (troca de senha, desativação e ``logout-all``
+    revogam), e o usuário segue ativo."""
     if principal.kind == "session":
         store = import_module(settings.SESSION_ENGINE).SessionStore(principal.session_key)
         user = await session_user({"session": store})
         return bool(user.is_authenticated and user.pk == principal.user_id)
-    manager = get_user_model()._default_manager
-    return await manager.filter(pk=principal.user_id, is_active=True).aexists()
+    return await atoken_version_valid(user_id=principal.user_id, version=principal.token_version)
 
 
 async def principal_from_session_key(session_key: str | None) -> Principal | None:

@@ -32,6 +32,9 @@ from urllib.parse import parse_qs
 from channels.generic.websocket import AsyncWebsocketConsumer
 from django.conf import settings
 from django.utils.translation import gettext as _
+from limits import parse
+from limits.storage import MemoryStorage
+from limits.strategies import MovingWindowRateLimiter
 from redis.exceptions import RedisError
 
 from events.feed.auth import (
@@ -66,6 +69,7 @@ CLOSE_UNAUTHENTICATED = 4401
 # reconecta com backoff e recupera o que perdeu pela retomada com cursor.
 CLOSE_TRY_AGAIN_LATER = 1013
 CLOSE_INTERNAL_ERROR = 1011
+CLOSE_POLICY_VIOLATION = 1008
 _LAYER_ERRORS = (RedisError, OSError)
 # Nenhuma camada com esse nome: o Channels não cria um canal por socket (quem lê o
 # grupo é o hub do processo, ``events/feed/hub.py``).
@@ -102,6 +106,8 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         self.watchdog: asyncio.Task[None] | None = None
         self.rearm = asyncio.Event()
         self.accepted = False
+        # Chave do limite de mensagens deste socket (por processo).
+        self.socket_key = f"ws:{id(self)}:{time.monotonic_ns()}"
 
     async def __call__(self, scope: Any, receive: Any, send: Any) -> None:
         try:
@@ -168,6 +174,14 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
 
     async def receive(self, text_data: str | None = None, bytes_data: bytes | None = None) -> None:
         if self.closed:
+            return
+        if not message_allowed(self.socket_key):
+            # Um cliente que inunda o socket é fechado (1008): as mensagens são tratadas em
+            # ordem, uma por vez, e nenhuma retomada anda em paralelo no mesmo socket.
+            await self._error("rate_limited", _("Mensagens demais neste socket; reconecte mais devagar."))
+            self._leave_hub()
+            with contextlib.suppress(OSError):
+                await self.close(code=CLOSE_POLICY_VIOLATION, reason="rate_limited")
             return
         try:
             if text_data is None:
@@ -247,7 +261,8 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
 
     async def _replay_locked(self, cursor: int) -> None:
         try:
-            replay = await run_store(feed_replay, cursor=cursor, subscription=self.subscription)
+            async with replay_slot():
+                replay = await run_store(feed_replay, cursor=cursor, subscription=self.subscription)
         except StoreUnavailable:
             logger.warning("retomada do feed adiada: armazenamento indisponível")
             await self._error("store_unavailable", _("Armazenamento indisponível; tente retomar mais tarde."))
@@ -392,6 +407,33 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         # Se o cliente já saiu, o fechamento também falha com OSError: nada a fazer.
         with contextlib.suppress(OSError):
             await self.close(code=CLOSE_UNAUTHENTICATED, reason=code)
+
+
+_message_limiter = MovingWindowRateLimiter(MemoryStorage())
+
+
+def message_allowed(socket_key: str) -> bool:
+    """Conta uma mensagem do cliente; ``False`` passado ``WS_MESSAGE_RATE_LIMIT`` (por socket)."""
+    return bool(_message_limiter.hit(parse(settings.WS_MESSAGE_RATE_LIMIT), socket_key))
+
+
+_replay_slots: dict[asyncio.AbstractEventLoop, asyncio.Semaphore] = {}
+
+
+def replay_slot() -> asyncio.Semaphore:
+    """Vaga para uma retomada (``WS_REPLAY_CONCURRENCY`` por processo e laço de eventos).
+
+    As retomadas leem muito do armazenamento; limitadas, nunca ocupam todas as threads
+    do pool e a ingestão (e os outros sockets) seguem andando. As que esperam a vez
+    esperam no laço, sem custo.
+    """
+    loop = asyncio.get_running_loop()
+    slots = _replay_slots.get(loop)
+    if slots is None:
+        for stale in [other for other in _replay_slots if other.is_closed()]:
+            del _replay_slots[stale]
+        slots = _replay_slots[loop] = asyncio.Semaphore(settings.WS_REPLAY_CONCURRENCY)
+    return slots
 
 
 def _iso(epoch: float | None) -> str | None:

@@ -164,7 +164,11 @@ def feed_replay(*, cursor: int, subscription: Subscription) -> Replay:
     if head - cursor > settings.WS_RESUME_SCAN_LIMIT:
         return Replay([], head, "too_far_behind")
     limit = settings.WS_REPLAY_LIMIT
-    docs = store.events_after_seq(cursor, limit=limit + 1, types=subscription.types, user_id=subscription.user_id)
+    # Custo limitado: no máximo ``WS_RESUME_SCAN_LIMIT`` posições do índice de ``seq`` (até a
+    # cabeça lida agora), mesmo com um filtro que quase nada aceita.
+    docs = store.events_after_seq(
+        cursor, limit=limit + 1, upto=head, types=subscription.types, user_id=subscription.user_id
+    )
     if len(docs) > limit:
         return Replay([], head, "too_many_missed")
     return Replay([(int(doc["seq"]), event_to_json(doc)) for doc in docs], head)

@@ -98,7 +98,13 @@ class EventStore(Protocol):
     def iter_events(self, event_filter: EventFilter, *, batch_size: int = 1000) -> Iterator[dict[str, Any]]: ...
 
     def events_after_seq(
-        self, seq: int, *, limit: int, types: tuple[str, ...] = (), user_id: str | None = None
+        self,
+        seq: int,
+        *,
+        limit: int,
+        upto: int | None = None,
+        types: tuple[str, ...] = (),
+        user_id: str | None = None,
     ) -> list[dict[str, Any]]: ...
 
     def last_seq(self) -> int: ...

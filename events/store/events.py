@@ -202,8 +202,14 @@ class EventCollection:
         order = queries.sort_spec("timestamp", descending=False)
         yield from self.collection.find(query).sort(order).batch_size(batch_size)
 
-    def after_seq(self, seq: int, *, limit: int, types: tuple[str, ...], user_id: str | None) -> list[dict[str, Any]]:
-        query = {"seq": {"$gt": seq}, **queries.event_match(EventFilter(types=types, user_id=user_id))}
+    def after_seq(
+        self, seq: int, *, limit: int, upto: int | None, types: tuple[str, ...], user_id: str | None
+    ) -> list[dict[str, Any]]:
+        """Em ordem de ``seq``; com ``upto``, o índice de ``seq`` é varrido no máximo até ele."""
+        span: dict[str, int] = {"$gt": seq}
+        if upto is not None:
+            span["$lte"] = upto
+        query = {"seq": span, **queries.event_match(EventFilter(types=types, user_id=user_id))}
 
         def op() -> list[dict[str, Any]]:
             return list(self.collection.find(query).sort([("seq", ASCENDING)]).limit(limit))

@@ -21,7 +21,6 @@ mongomock e o sortedcontainers são dependências de desenvolvimento.
 from __future__ import annotations
 
 import bisect
-import copy
 import heapq
 import itertools
 import threading
@@ -39,7 +38,7 @@ from events.store import queries
 from events.store.contract import BucketRow, GroupBy, GroupRow, InsertOutcome, StoreKind
 from events.store.events import classify_existing, tombstone
 from events.store.quarantine import REJECTED, Quarantine
-from events.store.rollups import collect_deltas
+from events.store.rollups import contributions
 
 # A cada tantas gravações, os baldes de minuto além da retenção são descartados
 # (no MongoDB, o índice TTL faz isso).
@@ -106,15 +105,15 @@ class InMemoryStore:
     # --- ingestão e remoção ----------------------------------------------------------
 
     def insert_event(self, doc: EventDocument) -> InsertOutcome:
-        document: dict[str, Any] = copy.deepcopy(dict(doc))
+        document: dict[str, Any] = _clone(dict(doc))
         with self._lock:
             existing = self._docs.get(document["_id"]) or self._tombstones.get(document["_id"])
             if existing is not None:
-                return classify_existing(copy.deepcopy(existing), document)
+                return classify_existing(_clone(existing), document)
             self._seq += 1
             document["seq"] = self._seq
             self._add(document, count=True)
-        return InsertOutcome("created", copy.deepcopy(document))
+        return InsertOutcome("created", _clone(document))
 
     def insert_events_bulk(self, docs: list[EventDocument], *, track_rollups: bool = True) -> int:
         inserted = 0
@@ -123,7 +122,7 @@ class InMemoryStore:
                 if doc["_id"] in self._docs or doc["_id"] in self._tombstones:
                     continue
                 self._seq += 1
-                document = copy.deepcopy(dict(doc))
+                document = _clone(dict(doc))
                 document["seq"] = self._seq
                 self._add(document, count=track_rollups)
                 inserted += 1
@@ -139,7 +138,8 @@ class InMemoryStore:
             stone = tombstone(document, deleted_at=self.now())
             self._tombstones[event_id] = stone
             self._apply([stone])
-        return copy.deepcopy(document)
+        deleted: dict[str, Any] = _clone(document)
+        return deleted
 
     def _add(self, document: dict[str, Any], *, count: bool) -> None:
         event_id = document["_id"]
@@ -158,22 +158,21 @@ class InMemoryStore:
         yield self._by_user.setdefault(document["userId"], SortedList()), (timestamp, event_id)
 
     def _apply(self, documents: Iterable[dict[str, Any]]) -> None:
-        """Soma as contribuições nas agregações (mesmo cálculo de deltas do MongoDB)."""
+        """Soma as contribuições nas agregações (as mesmas que o MongoDB recebe, ``contributions``)."""
         now = self.now()
-        for (collection, _rollup_id), delta in collect_deltas(documents, now).items():
-            family, level = _collection_level(collection)
-            buckets = self._rollups[(family, level)]
-            keys = delta.keys
-            cells: dict[Any, _Cell] | None = buckets.get(keys["bucket"])
-            if cells is None:
-                cells = buckets[keys["bucket"]] = {}
-            key = keys["type"] if family is Family.TYPE else (keys["type"], keys["userId"])
-            cell = cells.get(key)
-            if cell is None:
-                cells[key] = [delta.count, delta.sum]
-            else:
-                cell[0] += delta.count
-                cell[1] += delta.sum
+        for document in documents:
+            for level, bucket, event_type, user_id, sign, value in contributions(document, now):
+                for family, key in ((Family.TYPE, event_type), (Family.USER, (event_type, user_id))):
+                    buckets = self._rollups[(family, level)]
+                    cells: dict[Any, _Cell] | None = buckets.get(bucket)
+                    if cells is None:
+                        cells = buckets[bucket] = {}
+                    cell = cells.get(key)
+                    if cell is None:
+                        cells[key] = [sign, sign * value]
+                    else:
+                        cell[0] += sign
+                        cell[1] += sign * value
         self._writes_since_prune += 1
         if self._writes_since_prune >= _PRUNE_EVERY:
             self._writes_since_prune = 0
@@ -192,7 +191,7 @@ class InMemoryStore:
     def get_event(self, event_id: ObjectId) -> dict[str, Any] | None:
         with self._lock:
             document = self._docs.get(event_id)
-            return copy.deepcopy(document) if document is not None else None
+            return _clone(document) if document is not None else None
 
     def _candidates(self, event_filter: EventFilter, *, reverse: bool) -> Iterator[dict[str, Any]]:
         """Eventos que passam no filtro, em ordem de ``(timestamp, _id)`` (o índice mais estreito)."""
@@ -235,7 +234,7 @@ class InMemoryStore:
             else:
                 matched = self._by_value_order(event_filter, descending, after)
             stop = skip + limit if limit > 0 else None
-            return [copy.deepcopy(doc) for doc in itertools.islice(matched, skip, stop)]
+            return [_clone(doc) for doc in itertools.islice(matched, skip, stop)]
 
     def _by_value_order(
         self, event_filter: EventFilter, descending: bool, after: KeysetPosition | None
@@ -282,17 +281,25 @@ class InMemoryStore:
             after = KeysetPosition(page[-1]["timestamp"], page[-1]["_id"])
 
     def events_after_seq(
-        self, seq: int, *, limit: int, types: tuple[str, ...] = (), user_id: str | None = None
+        self,
+        seq: int,
+        *,
+        limit: int,
+        upto: int | None = None,
+        types: tuple[str, ...] = (),
+        user_id: str | None = None,
     ) -> list[dict[str, Any]]:
         wanted = EventFilter(types=types, user_id=user_id)
         out: list[dict[str, Any]] = []
         with self._lock:
             position = _bisect_seq(self._by_seq, seq)
-            for _seq, event_id in itertools.islice(self._by_seq, position, None):
+            for event_seq, event_id in itertools.islice(self._by_seq, position, None):
+                if upto is not None and event_seq > upto:
+                    break
                 document = self._docs.get(event_id)
                 if document is None or not wanted.matches(document):
                     continue
-                out.append(copy.deepcopy(document))
+                out.append(_clone(document))
                 if len(out) >= limit:
                     break
         return out
@@ -389,11 +396,19 @@ class InMemoryStore:
         return self.quarantine.by_reason()
 
 
-_COLLECTIONS = {level.collection(family): (family, level) for family in Family for level in LEVELS}
+def _clone(value: Any) -> Any:
+    """Cópia dos contêineres (dict, list); folhas imutáveis (datas, ObjectId, textos, números) são as mesmas.
 
-
-def _collection_level(collection: str) -> tuple[Family, Level]:
-    return _COLLECTIONS[collection]
+    Quem recebe um documento pode alterá-lo sem mexer no guardado — o que o pymongo
+    garante por construção (cada leitura decodifica o BSON de novo) — sem o custo de um
+    ``deepcopy``, que recria cada ``datetime`` e ``ObjectId`` (era o maior custo da ingestão).
+    """
+    kind = type(value)
+    if kind is dict:
+        return {key: _clone(item) for key, item in value.items()}
+    if kind is list:
+        return [_clone(item) for item in value]
+    return value
 
 
 def _beyond(doc: dict[str, Any], field: str, after: KeysetPosition, descending: bool) -> bool:

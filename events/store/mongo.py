@@ -72,10 +72,12 @@ class MongoStore:
         flush_seconds: float = 1.0,
         recovery_seconds: float = 60.0,
         clock: Callable[[], datetime] | None = None,
+        retry: RetryPolicy | None = None,
     ) -> None:
+        """``retry`` substitui a política montada de ``write_attempts`` (os testes injetam a espera)."""
         self.db = db
         self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
-        self.retry = RetryPolicy(write_attempts)
+        self.retry = retry or RetryPolicy(write_attempts)
         self.events = EventCollection(db, self.retry)
         self.rollups = RollupWriter(
             db,
@@ -201,9 +203,15 @@ class MongoStore:
         return self.events.iterate(event_filter, batch_size=batch_size)
 
     def events_after_seq(
-        self, seq: int, *, limit: int, types: tuple[str, ...] = (), user_id: str | None = None
+        self,
+        seq: int,
+        *,
+        limit: int,
+        upto: int | None = None,
+        types: tuple[str, ...] = (),
+        user_id: str | None = None,
     ) -> list[dict[str, Any]]:
-        return self.events.after_seq(seq, limit=limit, types=types, user_id=user_id)
+        return self.events.after_seq(seq, limit=limit, upto=upto, types=types, user_id=user_id)
 
     def last_seq(self) -> int:
         return self.events.last_seq()

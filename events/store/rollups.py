@@ -9,34 +9,45 @@ com o processo morto (``kill -9``) no meio:
 2. A cada ``ROLLUP_FLUSH_SECONDS`` (e antes de cada leitura de agregação neste
    processo) o lote ``n`` é fechado: novas ingestões vão para ``n + 1``; depois que
    as inserções em voo do lote ``n`` terminam, os documentos com aquele
-   ``rollupBatch`` são relidos, os deltas calculados (+1 por evento, −1 por lápide
-   de evento já contado) e aplicados com ``$inc`` **guardado**: cada documento de
-   agregação guarda em ``applied.<processo>`` o último lote daquele processo que
-   recebeu, e o filtro ``applied.<processo> < n`` faz a reaplicação do mesmo lote
-   não ter efeito (o upsert vira ``DuplicateKeyError``, ignorado).
-3. O lote aplicado é anotado em ``rollup_batches`` e o ``rollupBatch`` dos
-   documentos relidos é removido.
+   ``rollupBatch`` são relidos e o lote é **reivindicado**: um registro em
+   ``rollup_batches`` com os ``_id`` lidos, gravado antes de qualquer delta. O
+   registro fixa, de uma vez por todas, quais documentos aquele lote conta.
+3. Os deltas desses documentos (+1 por evento, −1 por lápide de evento já contado)
+   são aplicados com ``$inc`` **guardado**: cada documento de agregação guarda em
+   ``applied.<processo>`` o último lote daquele processo que recebeu, e o filtro
+   ``applied.<processo> < n`` faz a reaplicação do mesmo lote não ter efeito (o
+   upsert vira ``DuplicateKeyError``, ignorado). Depois, o ``rollupBatch`` deles é
+   removido.
+
+Quem aplica um lote já reivindicado (o dono de novo depois de uma falha, ou outro
+processo na recuperação) reaplica só os documentos do registro — a guarda descarta
+o que já tinha entrado — e trata os demais documentos com aquele ``rollupBatch``
+como **atrasados** (gravação incerta que acabou acontecendo depois, ou o dono ainda
+vivo que continuou gravando num lote que a recuperação de outro processo já
+reivindicou): eles vão para um lote novo, de dono único, e contam ali uma vez.
+Reaplicá-los com a guarda do lote antigo os perderia (a guarda já foi marcada).
 
 Recuperação (na partida e a cada ``ROLLUP_RECOVERY_SECONDS / 2``): documentos com
 ``rollupBatch`` mais velhos que ``ROLLUP_RECOVERY_SECONDS`` são de um processo que
-morreu (ou travou). Lote não anotado → é aplicado de novo com a guarda do dono (o
-que já tinha sido aplicado não conta de novo); lote já anotado → o documento chegou
-depois do lote (gravação incerta que acabou acontecendo) e entra num lote novo
-deste processo. Os lotes de um mesmo processo são sempre aplicados em ordem de
-``n``, condição para a guarda ``<`` valer.
+morreu (ou travou) e seus lotes são aplicados como acima. Os lotes de um mesmo dono
+são sempre aplicados em ordem de ``n``, condição para a guarda ``<`` valer; por isso
+cada lote de documentos atrasados tem dono próprio (``<processo>-r<k>``): um deles
+que falhe e só seja recuperado depois não fica "para trás" de outro.
 
-O custo é de um ``find`` e dois ``update_many`` por lote (por segundo), não por
-evento; o índice parcial em ``batchedAt`` só contém os documentos pendentes.
+O custo é de um ``find``, um ``insert``, as atualizações guardadas e um
+``update_many`` por lote (por segundo), não por evento; o registro do lote leva os
+``_id`` contados (uns 20 bytes cada: cabem centenas de milhares por lote no limite
+de 16 MiB de um documento) e expira em 7 dias. O índice parcial em ``batchedAt`` só
+contém os documentos pendentes.
 """
 
 from __future__ import annotations
 
-import contextlib
 import logging
 import threading
 import time
 import weakref
-from collections.abc import Callable, Iterable
+from collections.abc import Callable, Iterable, Iterator
 from dataclasses import dataclass, field
 from datetime import datetime, timedelta
 from typing import Any
@@ -44,9 +55,9 @@ from typing import Any
 from bson import ObjectId
 from pymongo import ASCENDING, UpdateOne
 from pymongo.database import Database
-from pymongo.errors import BulkWriteError, DuplicateKeyError, PyMongoError
+from pymongo.errors import AutoReconnect, BulkWriteError, DuplicateKeyError, PyMongoError
 
-from events.buckets import LEVELS, MINUTE_TTL, Family, buckets_for
+from events.buckets import LEVELS, MINUTE_TTL, Family, Level, buckets_for
 from events.store import queries
 from events.store.errors import StoreUnavailable
 from events.store.retry import RetryPolicy
@@ -79,13 +90,25 @@ def event_fields(doc: dict[str, Any]) -> tuple[dict[str, Any], int]:
     return doc, +1
 
 
+Contribution = tuple[Level, datetime, str, str, int, float]
+
+
+def contributions(doc: dict[str, Any], now: datetime) -> Iterator[Contribution]:
+    """O que um documento soma às agregações: ``(nível, balde, tipo, usuário, sinal, valor)``.
+
+    O mesmo cálculo serve aos dois adaptadores (aqui viram ``$inc``; em memória, somas
+    em dicionários): cada nível recebe o evento nas duas famílias.
+    """
+    fields, sign = event_fields(doc)
+    for level, bucket in buckets_for(fields["timestamp"], now):
+        yield level, bucket, fields["type"], fields["userId"], sign, fields["value"]
+
+
 def collect_deltas(docs: Iterable[dict[str, Any]], now: datetime, into: Deltas | None = None) -> Deltas:
     """Soma as contribuições dos documentos por (coleção, ``_id`` do rollup)."""
     deltas: Deltas = {} if into is None else into
     for doc in docs:
-        fields, sign = event_fields(doc)
-        event_type, user_id, value = fields["type"], fields["userId"], fields["value"]
-        for level, bucket in buckets_for(fields["timestamp"], now):
+        for level, bucket, event_type, user_id, sign, value in contributions(doc, now):
             for family in Family:
                 user = user_id if family is Family.USER else None
                 key = (level.collection(family), queries.rollup_id(family, bucket, event_type, user))
@@ -186,8 +209,8 @@ class RollupWriter:
         self.recovery_after = recovery_after
         self.settle_timeout = settle_timeout
         self.clock = BatchClock()
-        # Lotes da recuperação têm dono e numeração próprios (a guarda é por dono e
-        # exige ordem crescente; a ingestão segue numerando os seus sem interferência).
+        # Lotes de documentos atrasados: um dono por lote (``<processo>-r<k>``, sempre o
+        # lote 1), para que a ordem em que são aplicados nunca importe para a guarda.
         self.recovery_owner = f"{self.clock.owner}-r"
         self._recovery_number = 0
         # Lotes fechados cuja aplicação falhou: reaplicados primeiro, em ordem.
@@ -230,10 +253,35 @@ class RollupWriter:
             return list(self.db[self.events].find({"rollupBatch": batch_id}, DELTA_PROJECTION))
 
         docs = self.retry.run("rollups_read_batch", read)
-        if docs:
-            self._write(collect_deltas(docs, self.now()), owner, number)
-        self._finish(batch_id, [doc["_id"] for doc in docs])
-        return len(docs)
+        claimed_ids = self._claim(batch_id, [doc["_id"] for doc in docs])
+        claimed = [doc for doc in docs if doc["_id"] in claimed_ids]
+        if claimed:
+            self._write(collect_deltas(claimed, self.now()), owner, number)
+        self._finish(batch_id, [doc["_id"] for doc in claimed])
+        late = [doc["_id"] for doc in docs if doc["_id"] not in claimed_ids]
+        if late:
+            logger.warning("documentos gravados depois do seu lote de agregações", extra={"batch": batch_id})
+            return len(claimed) + self._rebatch(batch_id, late)
+        return len(claimed)
+
+    def _claim(self, batch_id: str, ids: list[Any]) -> set[Any]:
+        """Reivindica o lote com estes documentos; se já foi reivindicado, os documentos de então.
+
+        Registros anteriores a esta regra (sem ``ids``) eram gravados só depois da
+        aplicação completa: o que sobrou com aquele ``rollupBatch`` é atrasado.
+        """
+
+        def op() -> set[Any]:
+            try:
+                self.db[BATCHES].insert_one({"_id": batch_id, "ids": ids, "appliedAt": self.now()})
+            except DuplicateKeyError:
+                record = self.db[BATCHES].find_one({"_id": batch_id}, {"ids": 1})
+                if record is None:  # expirou entre as duas operações: tente de novo
+                    raise AutoReconnect("registro do lote sumiu durante a reivindicação") from None
+                return set(record.get("ids", []))
+            return set(ids)
+
+        return self.retry.run("rollups_claim_batch", op)
 
     def _write(self, deltas: Deltas, owner: str, number: int) -> None:
         guard = f"applied.{owner}"
@@ -266,13 +314,13 @@ class RollupWriter:
         self.retry.run("rollups_write", op)
 
     def _finish(self, batch_id: str, ids: list[Any]) -> None:
+        if not ids:
+            return
+
         def op() -> None:
-            with contextlib.suppress(DuplicateKeyError):
-                self.db[BATCHES].insert_one({"_id": batch_id, "appliedAt": self.now()})
-            if ids:
-                self.db[self.events].update_many(
-                    {"_id": {"$in": ids}, "rollupBatch": batch_id}, {"$unset": {"rollupBatch": "", "batchedAt": ""}}
-                )
+            self.db[self.events].update_many(
+                {"_id": {"$in": ids}, "rollupBatch": batch_id}, {"$unset": {"rollupBatch": "", "batchedAt": ""}}
+            )
 
         self.retry.run("rollups_finish", op)
 
@@ -293,16 +341,10 @@ class RollupWriter:
             by_batch: dict[str, list[Any]] = {}
             for doc in pending:
                 by_batch.setdefault(doc["rollupBatch"], []).append(doc["_id"])
-            applied = {
-                row["_id"]
-                for row in self.retry.run(
-                    "rollups_find_applied", lambda: list(self.db[BATCHES].find({"_id": {"$in": list(by_batch)}}))
-                )
-            }
             counted = 0
             for batch_id in sorted(by_batch, key=_batch_order):
                 owner, _sep, number = batch_id.rpartition(":")
-                if batch_id in applied or not number.isdigit():
+                if not owner or not number.isdigit():
                     counted += self._rebatch(batch_id, by_batch[batch_id])
                 else:
                     logger.warning("recuperando lote de agregações pendente", extra={"batch": batch_id})
@@ -310,16 +352,16 @@ class RollupWriter:
             return counted
 
     def _rebatch(self, old_batch: str, ids: list[Any]) -> int:
-        """Documentos que chegaram depois do seu lote: passam a um lote novo deste processo."""
+        """Documentos que chegaram depois do seu lote: passam a um lote novo, de dono único."""
         self._recovery_number += 1
-        number = self._recovery_number
-        mark = {"rollupBatch": f"{self.recovery_owner}:{number}", "batchedAt": self.now()}
+        owner = f"{self.recovery_owner}{self._recovery_number}"
+        mark = {"rollupBatch": f"{owner}:1", "batchedAt": self.now()}
 
         def op() -> None:
             self.db[self.events].update_many({"_id": {"$in": ids}, "rollupBatch": old_batch}, {"$set": mark})
 
         self.retry.run("rollups_rebatch", op)
-        return self._apply_batch(self.recovery_owner, number)
+        return self._apply_batch(owner, 1)
 
     # --- reconstrução -------------------------------------------------------------------
 

@@ -26,3 +26,17 @@ def bearer_client(user: User) -> APIClient:
     client = APIClient()
     client.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(user).access_token}")
     return client
+
+
+def login_pair(username: str = "analyst", password: str = PASSWORD) -> dict[str, str]:
+    """Par ``{access, refresh}`` pelo login de verdade (claims ``ver`` e ``auth_time`` incluídos)."""
+    response = APIClient().post("/api/auth/login", {"username": username, "password": password}, format="json")
+    assert response.status_code == 200, response.content
+    tokens: dict[str, str] = response.json()
+    return tokens
+
+
+def bearer(access: str) -> APIClient:
+    client = APIClient()
+    client.credentials(HTTP_AUTHORIZATION=f"Bearer {access}")
+    return client

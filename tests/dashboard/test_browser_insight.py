@@ -27,6 +27,20 @@ def test_generate_insight_shows_text_source_and_cost(page, analyst, settings):
     expect(page.locator("#insight-meta")).to_contain_text("custo: US$")
 
 
+@pytest.mark.usefixtures("insights_api")
+def test_an_analyst_without_the_paid_model_permission_is_told_why_the_text_is_offline(page, analyst, settings):
+    settings.OPENAI_API_KEY = "sk-nunca-usada"  # com chave: só a permissão separa os dois caminhos
+    seed_day(users=3, per_user=4)
+    log_in(page, "analista")
+
+    page.get_by_role("button", name="Gerar insight").click()
+
+    expect(page.locator("#insight-output p").first).not_to_be_empty()
+    expect(page.locator("#insight-meta")).to_contain_text("Fonte: motor offline")
+    expect(page.locator("#insight-reason")).to_be_visible()
+    expect(page.locator("#insight-reason")).to_contain_text("não tem permissão para usar o modelo pago")
+
+
 def test_cached_insight_offers_a_forced_refresh(page, analyst):
     bodies = []
 
@@ -53,6 +67,7 @@ def test_cached_insight_offers_a_forced_refresh(page, analyst):
     expect(page.locator("#insight-meta")).to_contain_text("Fonte: OpenAI (gpt-test)")
     expect(page.locator("#insight-meta")).to_contain_text("tokens: 1.200 entrada / 80 saída")
     expect(page.locator("#insight-meta")).to_contain_text("do cache")
+    expect(page.locator("#insight-reason")).to_be_hidden()
 
     page.get_by_role("button", name="Gerar de novo").click()
 

@@ -37,7 +37,9 @@ def seed_realistic(total: int = 400) -> None:
     weights = [1 / (rank + 1) for rank in range(len(users))]
     for _ in range(total):
         while True:
-            minutes = rng.uniform(1, 24 * 60)
+            # Até 23h50 atrás: a janela de 24 h do painel é exata (termina quando a página
+            # carrega), e todos os 400 eventos têm de estar dentro dela.
+            minutes = rng.uniform(1, 24 * 60 - 10)
             hour_of_day = (24 - minutes / 60) % 24
             if rng.random() < 0.35 + 0.65 * max(0.0, math.sin((hour_of_day - 8) / 14 * math.pi)):
                 break

@@ -56,3 +56,10 @@ def test_admin_mongo_screens_are_translated(client, staff_user):
 
     assert "Rejected webhooks" in html
     assert "No rejected deliveries." in html
+
+
+def test_the_insight_fallback_reasons_are_translated_to_english(client):
+    english = client.get("/jsi18n/", headers={"accept-language": "en"}).content.decode()
+
+    assert "Your user is not allowed to use the paid model (OpenAI)" in english
+    assert "The daily insight budget is spent" in english

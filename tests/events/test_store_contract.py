@@ -60,6 +60,15 @@ def test_insert_assigns_increasing_sequence_numbers(adapter: EventStore) -> None
     assert [doc["seq"] for doc in adapter.events_after_seq(1, limit=10)] == [2, 3]
 
 
+def test_reading_after_a_sequence_number_stops_at_the_given_head(adapter: EventStore) -> None:
+    for number in range(1, 6):
+        adapter.insert_event(make_doc(number, type="login" if number % 2 else "purchase"))  # type: ignore[arg-type]
+
+    assert [doc["seq"] for doc in adapter.events_after_seq(1, limit=100, upto=3)] == [2, 3]
+    assert [doc["seq"] for doc in adapter.events_after_seq(0, limit=100, upto=4, types=("login",))] == [1, 3]
+    assert [doc["seq"] for doc in adapter.events_after_seq(3, limit=1)] == [4]
+
+
 def test_sequence_numbers_continue_across_single_and_bulk_inserts(adapter: EventStore) -> None:
     adapter.insert_event(make_doc(1))  # type: ignore[arg-type]
     adapter.insert_events_bulk([make_doc(2), make_doc(3)])  # type: ignore[list-item]

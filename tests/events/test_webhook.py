@@ -14,7 +14,7 @@ import httpx
 import pytest
 import time_machine
 from channels.layers import get_channel_layer
-from django.test import override_settings
+from django.test import RequestFactory, override_settings
 
 from events import webhook
 from events.domain import EventFilter
@@ -143,11 +143,12 @@ async def test_malformed_json_is_400(
 
     response = await asgi_client.post(URL, content=body, headers=headers)
 
-    # Um corpo que não é UTF-8 nem pode ter a assinatura conferida pela biblioteca: 401.
-    expected = HTTPStatus.UNAUTHORIZED if body == b"\xff\xfe" else HTTPStatus.BAD_REQUEST
-    assert response.status_code == expected
+    # Um corpo que não é UTF-8 é 400 com motivo próprio (antes: 401 bad_signature).
+    assert response.status_code == HTTPStatus.BAD_REQUEST
     assert stored(store) == []
-    assert len(rejections(store)) == 1
+    [rejected] = rejections(store)
+    expected_reason = "invalid_encoding" if body == b"\xff\xfe" else response.json()["error"]
+    assert rejected["reason"] == expected_reason == response.json()["error"]
 
 
 async def test_unsigned_request_is_401_and_quarantined(asgi_client: httpx.AsyncClient, store: EventStore) -> None:
@@ -352,7 +353,8 @@ async def test_broadcast_failure_still_answers_201(
 def test_concurrent_identical_deliveries_store_exactly_one(sign: Signer, store: EventStore) -> None:
     body = event_body(timestamp="2026-01-01T00:00:00Z")
     headers = sign(body, msg_id="msg_concurrent")
-    delivery = webhook.Delivery(headers, body, "10.0.0.3", len(body))
+    request = RequestFactory().post(URL, body, content_type="application/json", REMOTE_ADDR="10.0.0.3")
+    delivery = webhook.Delivery(headers, body, "10.0.0.3", len(body), request)
     barrier = threading.Barrier(16)
     statuses: list[int] = []
 

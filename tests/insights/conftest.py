@@ -4,6 +4,7 @@ OpenAI simulada com respx (o SDK real monta, envia, repete e interpreta tudo).""
 from __future__ import annotations
 
 import json
+import threading
 import time
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
@@ -14,6 +15,7 @@ import pytest
 import respx
 import time_machine
 from bson import ObjectId
+from django.contrib.auth.models import Permission
 from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
@@ -76,9 +78,23 @@ def seeded(store: EventStore, frozen: datetime) -> EventStore:
     return store
 
 
+def grant_paid_model(user: User) -> User:
+    """Dá ao usuário a permissão de chamar o modelo pago (como a equipe faz no admin)."""
+    user.user_permissions.add(Permission.objects.get(codename="use_paid_model", content_type__app_label="insights"))
+    # O cache de permissões do objeto foi preenchido antes da concessão? Relê do banco.
+    return User.objects.get(pk=user.pk)
+
+
 @pytest.fixture
 def analyst(db: None) -> User:
-    return User.objects.create_user(username="ana", password="x-strong-pass-1")
+    """Analista com a permissão do modelo pago: os testes do caminho OpenAI partem dele."""
+    return grant_paid_model(User.objects.create_user(username="ana", password="x-strong-pass-1"))
+
+
+@pytest.fixture
+def unprivileged(db: None) -> User:
+    """Analista comum (ex.: cadastro aberto): sem equipe, sem a permissão do modelo pago."""
+    return User.objects.create_user(username="leo", password="x-strong-pass-3")
 
 
 @pytest.fixture
@@ -105,9 +121,22 @@ def insight_settings(settings: Any) -> Any:
 
 @pytest.fixture
 def sleeps(monkeypatch: pytest.MonkeyPatch) -> list[float]:
-    """Esperas pedidas pelo SDK entre tentativas (registradas, sem dormir de verdade)."""
+    """Esperas pedidas pelo SDK entre tentativas (registradas, sem dormir de verdade).
+
+    Só as da thread do teste (onde o SDK roda): threads de fundo — o monitor do pymongo
+    contra um MongoDB de verdade, por exemplo — continuam dormindo normalmente.
+    """
     waits: list[float] = []
-    monkeypatch.setattr(time, "sleep", waits.append)
+    real_sleep = time.sleep
+    test_thread = threading.get_ident()
+
+    def sleep(seconds: float) -> None:
+        if threading.get_ident() == test_thread:
+            waits.append(seconds)
+        else:
+            real_sleep(seconds)
+
+    monkeypatch.setattr(time, "sleep", sleep)
     return waits
 
 

@@ -9,7 +9,7 @@ from rest_framework.test import APIClient
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from tests.insights.conftest import GOOD_DRAFT, reply
+from tests.insights.conftest import GOOD_DRAFT, grant_paid_model, reply
 
 pytestmark = pytest.mark.django_db
 
@@ -28,7 +28,7 @@ def test_user_over_the_limit_gets_offline_and_others_are_unaffected(api, seeded,
     assert route.call_count == 2
 
     other = APIClient()
-    bob = User.objects.create_user(username="bob", password="x-strong-pass-2")
+    bob = grant_paid_model(User.objects.create_user(username="bob", password="x-strong-pass-2"))
     other.credentials(HTTP_AUTHORIZATION=f"Bearer {RefreshToken.for_user(bob).access_token}")
     assert other.post("/api/insights", REFRESH, format="json").json()["source"] == "openai"
 

@@ -11,7 +11,6 @@ DATA = {
     "totals": {"count": {"current": 1234, "previous": 1000, "diff": 234, "changePct": 23.4}},
     "byType": [{"type": "purchase", "sum": 1234567.891, "avg": 12.35, "sumSharePct": 7.0}],
     "topUsersByValue": [{"rank": 1, "userId": "u-42", "sum": 0.5, "sumSharePct": 62.5}],
-    "usersComparable": True,
     "flows": {"net": -300.0},
 }
 
@@ -27,7 +26,7 @@ def test_collects_plain_and_percent_values_and_identifiers_with_digits(allowed):
     assert 23.4 not in allowed.plain
     assert 300.0 in allowed.plain  # negativos entram pelo valor absoluto
     assert allowed.identifiers == ("u-42", "24h")
-    assert 1.0 in allowed.plain  # rank; booleanos (usersComparable) não viram número
+    assert 1.0 in allowed.plain  # rank
 
 
 @pytest.mark.parametrize(

@@ -104,6 +104,12 @@ def test_build_context_leaves_out_secrets_and_local_state() -> None:
     assert "!.env.example" in ignored
 
 
+def test_build_context_leaves_out_the_development_tools() -> None:
+    # devtools/ (o mongowire, um MongoDB de mentira) nunca pode ir para a imagem de produção.
+    ignored = (ROOT / ".dockerignore").read_text().split()
+    assert "devtools" in ignored
+
+
 def test_entrypoint_migrates_ensures_indexes_resets_metrics_and_execs(tmp_path: Path) -> None:
     entrypoint = ROOT / "docker" / "entrypoint.sh"
     assert entrypoint.stat().st_mode & stat.S_IXUSR
@@ -144,6 +150,9 @@ def test_compose_declares_backend_mongo_and_redis_with_healthchecks() -> None:
     assert "mongo_data" in spec["volumes"]
     assert "mongo_data:/data/db" in spec["services"]["mongo"]["volumes"]
     assert "mongosh" in spec["services"]["mongo"]["healthcheck"]["test"]
+    # MongoDB em replica set de um nó (escritas repetíveis), iniciado pela própria checagem.
+    assert spec["services"]["mongo"]["command"] == ["--replSet", "rs0", "--bind_ip_all"]
+    assert "rs.initiate" in " ".join(spec["services"]["mongo"]["healthcheck"]["test"])
     assert "ping" in spec["services"]["redis"]["healthcheck"]["test"]
     backend = spec["services"]["backend"]
     assert backend["build"] == {"context": ".", "target": "prod"}
@@ -156,7 +165,7 @@ def test_compose_declares_backend_mongo_and_redis_with_healthchecks() -> None:
 def test_compose_wires_services_and_requires_secrets_from_env_file() -> None:
     environment = compose()["services"]["backend"]["environment"]
 
-    assert environment["MONGO_URI"] == "mongodb://mongo:27017/trader_monitor"
+    assert environment["MONGO_URI"] == "mongodb://mongo:27017/trader_monitor?replicaSet=rs0"
     assert environment["REDIS_URL"] == "redis://redis:6379/0"
     assert environment["DJANGO_DEBUG"] == "false"
     assert environment["DJANGO_SECRET_KEY"].startswith("${DJANGO_SECRET_KEY:?")

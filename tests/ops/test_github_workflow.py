@@ -29,13 +29,21 @@ def test_lint_and_full_suite_jobs_use_the_makefile_with_real_services() -> None:
     assert "chromium" in commands(test)
 
 
-def test_store_suite_runs_against_a_real_mongodb_service() -> None:
+def test_store_suite_runs_against_real_mongodb_7_and_8_as_replica_sets() -> None:
     job = jobs()["mongodb"]
+    run = commands(job)
 
-    assert job["services"]["mongo"]["image"].startswith("mongo:")
-    assert job["env"]["MONGO_URI"] == "mongodb://localhost:27017/trader_monitor_test"
+    assert job["strategy"]["matrix"]["mongo"] == ["7.0", "8.0"]
+    assert "mongo:${{ matrix.mongo }}" in run
+    assert "--replSet rs0" in run
+    assert "rs.initiate" in run
+    assert "enableTestCommands=1" in run
+    assert job["env"]["MONGO_URI"] == "mongodb://localhost:27017/trader_monitor_test?replicaSet=rs0"
+    # A suíte de contrato usa TEST_MONGO_URI para o adaptador "mongodb".
+    assert job["env"]["TEST_MONGO_URI"].endswith("?replicaSet=rs0")
     assert job["env"]["CI"] == "true"
-    assert "tests/events" in commands(job)
+    assert "tests/events" in run
+    assert "tests/reliability" in run
 
 
 def test_docker_job_builds_and_smoke_tests_the_compose_stack() -> None:

@@ -17,6 +17,7 @@ import pytest
 import requests
 import schemathesis
 from django.conf import settings as django_settings
+from django.test import RequestFactory
 from hypothesis import HealthCheck, settings
 from rest_framework_simplejwt.tokens import RefreshToken
 from schemathesis.checks import not_a_server_error
@@ -103,7 +104,9 @@ def seeded_events(sign: Any) -> list[str]:
     ids = []
     for key in SEEDED:
         body = event_body(userId="u-seed", metadata={"k": key})
-        response = webhook.process_delivery(webhook.Delivery(sign(body, msg_id=key), body, "10.0.0.9", len(body)))
+        request = RequestFactory().post("/api/webhook/event", body, content_type="application/json")
+        delivery = webhook.Delivery(sign(body, msg_id=key), body, "10.0.0.9", len(body), request)
+        response = webhook.process_delivery(delivery)
         assert response.status == 201
         ids.append(response.body["id"])
     assert ids == SEEDED_IDS

@@ -94,6 +94,14 @@ ROUTES = [
     Route("events-detail", "GET", "/api/events/{event}", _api()),
     Route("insights", "GET", "/api/insights", _api()),
     Route("insights", "POST", "/api/insights", _api(), lambda who: {}),
+    Route(
+        "auth-password",
+        "POST",
+        "/api/auth/password",
+        _api(),
+        lambda who: {"old_password": PASSWORD, "new_password": "outra-senha-bem-comprida-77"},
+    ),
+    Route("auth-logout-all", "POST", "/api/auth/logout-all", _api(analyst=204, staff=204)),
     # API só de administradores.
     Route("events-detail", "DELETE", "/api/events/{event}", _api(analyst=403, staff=204)),
     Route(

@@ -529,7 +529,37 @@ function insightMeta(data) {
   return parts.join(" · ");
 }
 
+// Por que o motor offline respondeu (fallbackReason da API), em palavras do analista.
+function insightFallbackText(reason) {
+  switch (reason) {
+    case null:
+    case undefined:
+      return "";
+    case "no_api_key":
+      return gettext("O servidor não tem chave da OpenAI configurada; o texto veio do motor offline.");
+    case "not_permitted":
+      return gettext(
+        "Seu usuário não tem permissão para usar o modelo pago (OpenAI): ele é reservado à equipe e a quem recebe a permissão no admin. O texto veio do motor offline.",
+      );
+    case "budget_exhausted":
+      return gettext("O orçamento diário de insights acabou; o texto veio do motor offline.");
+    case "rate_limited":
+      return gettext("Você pediu insights demais em pouco tempo; o texto veio do motor offline.");
+    case "unverified_numbers":
+      return gettext("O texto do modelo citou números que não estão nos dados e foi descartado; o texto veio do motor offline.");
+    default:
+      return gettext("O modelo não respondeu a tempo ou falhou; o texto veio do motor offline.");
+  }
+}
+
 const insightRefresh = byId("insight-refresh");
+const insightReason = byId("insight-reason");
+
+function showInsightReason(reason) {
+  const text = insightFallbackText(reason);
+  insightReason.textContent = text;
+  insightReason.hidden = !text;
+}
 
 async function generateInsight({ refresh }) {
   insightButton.disabled = true;
@@ -537,6 +567,7 @@ async function generateInsight({ refresh }) {
   insightOutput.setAttribute("aria-busy", "true");
   insightOutput.replaceChildren(h("p", { className: "muted", text: gettext("Gerando insight…") }));
   setText("insight-meta", "");
+  showInsightReason(null);
   try {
     const data = await send("POST", config.api.insights, { range: state.range }, {
       csrfToken: config.csrfToken,
@@ -545,6 +576,7 @@ async function generateInsight({ refresh }) {
     const paragraphs = String(data.text || "").split(/\n{2,}/).filter((part) => part.trim());
     insightOutput.replaceChildren(...paragraphs.map((part) => h("p", { text: part })));
     setText("insight-meta", insightMeta(data));
+    showInsightReason(data.source === "offline" ? data.fallbackReason : null);
     insightRefresh.hidden = !data.cached;
   } catch (error) {
     const message =

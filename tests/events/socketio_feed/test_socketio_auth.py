@@ -14,6 +14,7 @@ from django.test import Client, override_settings
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from accounts.services import user_tokens_revoke
 from events.feed.publish import event_broadcast
 from events.feed.socketio import SocketIOFeed
 from tests.events.socketio_feed.conftest import Connect, Token
@@ -230,6 +231,31 @@ async def test_deactivated_user_is_dropped_on_recheck(connect: Connect, user: Us
         disconnect = await client.expect("disconnect")
     assert error["code"] == "credential_revoked"
     assert disconnect == SERVER_DISCONNECT
+
+
+async def test_revoking_the_users_tokens_drops_the_jwt_client_on_recheck(
+    connect: Connect, user: User, token: Token
+) -> None:
+    with override_settings(WS_RECHECK_SECONDS=0.05):
+        client = await connect(auth={"token": token(user)})
+        await client.expect("hello")
+
+        # Troca de senha, desativação e logout-all sobem a geração das credenciais (claim ver).
+        await sync_to_async(user_tokens_revoke)(user=user)
+
+        error = await client.expect("error")
+        disconnect = await client.expect("disconnect")
+    assert error["code"] == "credential_revoked"
+    assert disconnect == SERVER_DISCONNECT
+
+
+async def test_a_revoked_token_is_refused_at_the_handshake(connect: Connect, user: User, token: Token) -> None:
+    access = token(user)
+    await sync_to_async(user_tokens_revoke)(user=user)
+
+    client = await connect(auth={"token": access}, refused=True)
+
+    assert client.refusals["/"]["message"] == "token_invalid"
 
 
 async def test_connection_gauge_counts_authenticated_clients_per_namespace(
