@@ -26,7 +26,9 @@ Contrato (namespaces ``/`` e ``/dashboard``, o mesmo feed nos dois):
   ``resumed`` ``{cursor, replayed}``; ``resync_required`` ``{reason, cursor, detail}``;
   ``subscribed`` ``{types, userId}``; ``error`` ``{code, detail, fields?}``;
 * cliente → servidor: ``subscribe`` ``{types?, userId?, cursor?}`` e ``resume``
-  ``{cursor}``, como no ``/ws/events/`` (com ack, a resposta vem também no callback);
+  ``{cursor}``, como no ``/ws/events/`` (com ack, a resposta vem também no callback), com
+  os mesmos limites (``WS_MESSAGE_RATE_LIMIT`` por cliente: o excesso recebe
+  ``rate_limited`` e é desconectado; ``WS_REPLAY_CONCURRENCY`` retomadas por processo);
 * retomada: com ``cursor`` no handshake, os eventos perdidos chegam em ordem antes de
   qualquer evento ao vivo, com as garantias e limites do ``/ws/events/``
   (``events/feed/protocol.py``);
@@ -71,6 +73,7 @@ from events.feed.auth import (
     principal_from_session_key,
     principal_still_valid,
 )
+from events.feed.consumer import message_allowed, replay_slot
 from events.feed.frames import Framer, Frames, SocketIOEventFramer
 from events.feed.hub import FeedHub, Mail, Signal, get_hub
 from events.feed.origins import origin_allowed
@@ -350,9 +353,16 @@ class SocketIOFeed:
             return await self._replay_locked(client, message.cursor)
 
     async def _greeted_client(self, sid: str, namespace: str) -> SocketIOClient | None:
-        """O cliente, depois de ``hello`` e da retomada do handshake (ordem das respostas)."""
+        """O cliente, depois de ``hello`` e da retomada do handshake (ordem das respostas).
+
+        Conta a mensagem no limite por socket do ``/ws/events/`` (``WS_MESSAGE_RATE_LIMIT``):
+        o excesso recebe ``rate_limited`` e o cliente é desconectado pelo servidor.
+        """
         client = self.clients.get((sid, namespace))
-        if client is None:
+        if client is None or client.leaving:
+            return None
+        if not message_allowed(f"socketio:{sid}:{namespace}"):
+            await self._deny(client, "rate_limited", _("Mensagens demais neste socket; reconecte mais devagar."))
             return None
         await client.greeted.wait()
         return None if client.closed else client
@@ -481,7 +491,9 @@ class SocketIOFeed:
 
     async def _replay_locked(self, client: SocketIOClient, cursor: int) -> dict[str, Any] | None:
         try:
-            replay = await run_store(feed_replay, cursor=cursor, subscription=client.subscription)
+            # A mesma vaga por processo das retomadas do /ws/events/ (WS_REPLAY_CONCURRENCY).
+            async with replay_slot():
+                replay = await run_store(feed_replay, cursor=cursor, subscription=client.subscription)
         except StoreUnavailable:
             logger.warning("retomada do feed Socket.IO adiada: armazenamento indisponível")
             error = {"code": "store_unavailable", "detail": _("Armazenamento indisponível; tente retomar mais tarde.")}

@@ -194,3 +194,23 @@ async def test_channel_layer_failure_closes_the_transport_and_handshakes_are_ref
 
     assert error["code"] == "feed_unavailable"
     assert during_backoff.refusals["/"]["message"] == "feed_unavailable"
+
+
+async def test_a_client_that_floods_messages_is_told_and_disconnected(
+    connect: Connect, user: User, token: Token, ingest: Ingest
+) -> None:
+    flooding = await _authenticated(connect, user, token)
+    calm = await _authenticated(connect, user, token)
+
+    with override_settings(WS_MESSAGE_RATE_LIMIT="2/minute"):
+        for _ in range(2):
+            await flooding.call("subscribe", {"types": ["deposit"]})
+            await flooding.expect("subscribed")
+        await flooding.sio.emit("subscribe", {"types": ["login"]})
+        error = await flooding.expect("error")
+        disconnect = await flooding.expect("disconnect")
+    event_id = await ingest(type="deposit")
+
+    assert error["code"] == "rate_limited"
+    assert disconnect == flooding.sio.reason.SERVER_DISCONNECT
+    assert (await calm.expect("new_event"))[0]["id"] == event_id
