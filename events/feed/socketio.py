@@ -39,7 +39,8 @@ Contrato (namespaces ``/`` e ``/dashboard``, o mesmo feed nos dois):
   (``feed_unavailable`` / ``slow_consumer``) e o transporte é fechado — o cliente
   reconecta sozinho e retoma pelo cursor. O Engine.IO entrega ao transporte tudo o que
   recebe (a fila dele não tem limite): quem segura o atraso de um cliente lento é o
-  heartbeat do Engine.IO, que fecha a conexão cujo PONG atrasa mais que ``ping_timeout``.
+  heartbeat do Engine.IO: o PING entra na mesma fila e, sem PONG em ``ping_timeout``, a
+  conexão cai (~45 s de atraso no pior caso).
 
 Transportes: ``SOCKETIO_TRANSPORTS`` (ver ``trader_monitor/settings.py``): long-polling
 só com um processo ou sessões fixas; com vários workers, só WebSocket.
