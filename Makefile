@@ -5,6 +5,9 @@ VENV := .venv
 BIN := $(VENV)/bin
 PORT ?= 8000
 STAMP := $(VENV)/.installed
+# node_modules do teste do Socket.IO com o socket.io-client (npm ci, só se houver npm).
+NODE_STAMP := node_modules/.package-lock.json
+NPM := $(shell command -v npm 2>/dev/null)
 
 .PHONY: install test lint demo bench format migrate clean env
 
@@ -16,9 +19,12 @@ $(STAMP): $(BIN)/python requirements.txt requirements-dev.txt
 	$(BIN)/pip install --quiet -r requirements-dev.txt
 	touch $(STAMP)
 
-install: $(STAMP)
+$(NODE_STAMP): package.json package-lock.json
+	npm ci --no-audit --no-fund
 
-test: $(STAMP)
+install: $(STAMP) $(if $(NPM),$(NODE_STAMP))
+
+test: install
 	$(BIN)/pytest $(PYTEST_ARGS)
 
 lint: $(STAMP)
@@ -49,4 +55,4 @@ bench: $(STAMP)
 	$(BIN)/python -m bench.run
 
 clean:
-	rm -rf $(VENV) staticfiles .mypy_cache .ruff_cache .pytest_cache
+	rm -rf $(VENV) node_modules staticfiles .mypy_cache .ruff_cache .pytest_cache

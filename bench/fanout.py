@@ -5,10 +5,18 @@ por JWT (primeira mensagem) e posta eventos assinados a uma taxa fixa. Cada even
 leva seu índice em ``metadata.bench``; a latência de cada entrega é o instante da
 recepção menos o instante logo antes do POST (mesmo relógio: tudo neste processo).
 
+Com ``--protocol socketio`` os N clientes falam Socket.IO (``/socket.io/``, transporte
+WebSocket, JWT no ``auth`` do handshake) e recebem ``new_event`` ``(evento, cursor)``. O
+cliente de medição fala o protocolo Engine.IO v4/Socket.IO v5 à mão sobre ``websockets``
+(abrir, CONNECT com ``auth``, responder aos pings, decodificar ``42[...]``): o mesmo custo de
+cliente do WebSocket próprio, para medir o servidor e não o cliente. O ``socket.io-client``
+real e o ``AsyncClient`` do python-socketio são exercitados nos testes.
+
 Uso::
 
     .venv/bin/python -m bench.fanout                              # 100 sockets, 20 ev/s, 30 s, uvicorn
     .venv/bin/python -m bench.fanout --server uvicorn-2+redis     # 2 workers, camada Redis
+    .venv/bin/python -m bench.fanout --server uvicorn-2+redis --protocol socketio --rate 100
 """
 
 from __future__ import annotations
@@ -22,6 +30,7 @@ import subprocess
 import time
 import uuid
 from dataclasses import dataclass, field
+from typing import Any
 
 import httpx
 import jwt
@@ -76,13 +85,55 @@ async def open_socket(server: RunningServer, token: str) -> ClientConnection:
     return sock
 
 
-async def run(server: RunningServer, user_id: str, *, sockets: int, rate: float, seconds: float) -> dict[str, float]:
+# --- Socket.IO (Engine.IO v4 sobre WebSocket) ----------------------------------------
+# Pacotes Engine.IO: "0" abrir, "2" ping, "3" pong, "4" mensagem; dentro da mensagem, o
+# Socket.IO: "0" CONNECT, "2" EVENT, "4" CONNECT_ERROR.
+
+
+async def socketio_listen(sock: ClientConnection, stats: Stats) -> None:
+    async for raw in sock:
+        now = time.perf_counter()
+        if raw == "2":
+            await sock.send("3")
+        elif isinstance(raw, str) and raw.startswith("42["):
+            name, *args = json.loads(raw[2:])
+            if name == "new_event":
+                index = args[0]["metadata"]["bench"]
+                stats.latencies.append(now - stats.sent_at[index])
+                stats.received += 1
+            elif name == "error":
+                stats.errors.append(args[0]["code"])
+
+
+async def open_socketio(server: RunningServer, token: str) -> ClientConnection:
+    ws_url = server.base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
+    sock = await connect(ws_url, max_queue=None)
+    opened = await sock.recv()
+    if not isinstance(opened, str) or not opened.startswith("0"):
+        raise RuntimeError(f"handshake do Engine.IO falhou: {opened!r}")
+    await sock.send("40" + json.dumps({"token": token}))
+    accepted = await sock.recv()
+    if not isinstance(accepted, str) or not accepted.startswith("40"):
+        raise RuntimeError(f"autenticação falhou: {accepted!r}")
+    hello = await sock.recv()
+    if not isinstance(hello, str) or not hello.startswith('42["hello"'):
+        raise RuntimeError(f"hello esperado: {hello!r}")
+    return sock
+
+
+PROTOCOLS = {"ws": (open_socket, listen), "socketio": (open_socketio, socketio_listen)}
+
+
+async def run(
+    server: RunningServer, user_id: str, *, sockets: int, rate: float, seconds: float, protocol: str = "ws"
+) -> dict[str, Any]:
     token = access_token(user_id)
+    opener, listener = PROTOCOLS[protocol]
     rss_idle = server_rss_mb(server)
-    socks = [await open_socket(server, token) for _ in range(sockets)]
+    socks = [await opener(server, token) for _ in range(sockets)]
     rss_open = server_rss_mb(server)
     stats = Stats()
-    listeners = [asyncio.create_task(listen(sock, stats)) for sock in socks]
+    listeners = [asyncio.create_task(listener(sock, stats)) for sock in socks]
     total = int(rate * seconds)
     created = 0
     cpu_before = server_cpu_seconds(server.process.pid)
@@ -115,6 +166,7 @@ async def run(server: RunningServer, user_id: str, *, sockets: int, rate: float,
         return ordered[min(len(ordered) - 1, int(p * len(ordered)))] * 1000 if ordered else float("nan")
 
     return {
+        "protocol": protocol,
         "sockets": sockets,
         "events_created": created,
         "deliveries_expected": expected,
@@ -139,6 +191,7 @@ def main() -> None:
     parser.add_argument("--sockets", type=int, default=100)
     parser.add_argument("--rate", type=float, default=20.0, help="eventos por segundo")
     parser.add_argument("--seconds", type=float, default=30.0)
+    parser.add_argument("--protocol", default="ws", choices=sorted(PROTOCOLS), help="ws: /ws/events/; socketio")
     parser.add_argument(
         "--ws-deflate", choices=["on", "off"], help="força o permessage-deflate do uvicorn (padrão: o da configuração)"
     )
@@ -148,9 +201,11 @@ def main() -> None:
         config = dataclasses.replace(config, ws_deflate=args.ws_deflate == "on")
     with running_server(config, username="bench") as (server, user_id):
         assert user_id is not None
-        result = asyncio.run(run(server, user_id, sockets=args.sockets, rate=args.rate, seconds=args.seconds))
+        result = asyncio.run(
+            run(server, user_id, sockets=args.sockets, rate=args.rate, seconds=args.seconds, protocol=args.protocol)
+        )
     print(
-        f"# fan-out: servidor {args.server} (deflate {'on' if config.ws_deflate else 'off'}), "
+        f"# fan-out ({args.protocol}): servidor {args.server} (deflate {'on' if config.ws_deflate else 'off'}), "
         f"{args.sockets} sockets, {args.rate:g} ev/s por {args.seconds:g} s"
     )
     for key, value in result.items():

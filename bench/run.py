@@ -12,7 +12,8 @@ mede e escreve ``bench/RESULTS.md``:
 * S2/S3 — listagem e resumo sobre 10k/100k/1M eventos, dentro de um processo
   (``bench/datasets.py``);
 * S4 — fan-out do feed: latência ingestão→recepção e fração entregue para 1/10/100
-  sockets a 10 e 100 eventos/s (``bench/fanout.py``);
+  sockets a 10 e 100 eventos/s (``bench/fanout.py``), e 10/100 clientes Socket.IO a
+  100 eventos/s (``--protocol socketio``);
 * memória (RSS) de cada servidor ocioso e depois da carga.
 
 Uso::
@@ -96,6 +97,8 @@ class Plan:
     fanout_sockets: tuple[int, ...] = (1, 10, 100)
     fanout_rates: tuple[float, ...] = (10.0, 100.0)
     fanout_seconds: float = 10.0
+    # Socket.IO (/socket.io/, transporte WebSocket): só à taxa mais alta.
+    fanout_socketio_sockets: tuple[int, ...] = (10, 100)
     sizes: tuple[int, ...] = (10_000, 100_000, 1_000_000)
     list_repeat: int = 3
 
@@ -108,6 +111,7 @@ QUICK = Plan(
     fanout_sockets=(1, 100),
     fanout_rates=(100.0,),
     fanout_seconds=4.0,
+    fanout_socketio_sockets=(100,),
     sizes=(10_000, 30_000),
 )
 
@@ -257,18 +261,21 @@ def run_s4(results: Results, plan: Plan) -> None:
     results.fanout_server = config.name
     with section(results, "S4 — fan-out do feed"), running_server(config, username="bench") as (server, user_id):
         assert user_id is not None
-        for rate in plan.fanout_rates:
-            for sockets in plan.fanout_sockets:
-                client_cpu = time.process_time()
-                row = asyncio.run(fanout_run(server, user_id, sockets=sockets, rate=rate, seconds=plan.fanout_seconds))
-                row["rate"] = rate
-                row["client_cpu_percent"] = 100 * (time.process_time() - client_cpu) / plan.fanout_seconds
-                results.fanout.append(row)
-                print(
-                    f"   {sockets} sockets @ {rate:g} ev/s: p50 {row['p50_ms']:.1f} ms, p99 {row['p99_ms']:.1f} ms, "
-                    f"entregue {row['delivered_fraction']:.4f}",
-                    flush=True,
-                )
+        cases = [("ws", rate, sockets) for rate in plan.fanout_rates for sockets in plan.fanout_sockets]
+        cases += [("socketio", max(plan.fanout_rates), sockets) for sockets in plan.fanout_socketio_sockets]
+        for protocol, rate, sockets in cases:
+            client_cpu = time.process_time()
+            row = asyncio.run(
+                fanout_run(server, user_id, sockets=sockets, rate=rate, seconds=plan.fanout_seconds, protocol=protocol)
+            )
+            row["rate"] = rate
+            row["client_cpu_percent"] = 100 * (time.process_time() - client_cpu) / plan.fanout_seconds
+            results.fanout.append(row)
+            print(
+                f"   {protocol} {sockets} sockets @ {rate:g} ev/s: p50 {row['p50_ms']:.1f} ms, "
+                f"p99 {row['p99_ms']:.1f} ms, entregue {row['delivered_fraction']:.4f}",
+                flush=True,
+            )
 
 
 # --- S2 / S3 -----------------------------------------------------------------------
@@ -414,8 +421,10 @@ def limits(
             "metade das células usuário×dia ainda está vazia; a partir de ~100k todas existem e o tempo para "
             "de crescer. O que sobra é o `$group`/`$sort` do mongomock em Python (comparações BSON)."
         )
-    if results.fanout:
-        worst = max(results.fanout, key=lambda row: (row["sockets"] * row["rate"], row["sockets"]))
+    websocket_rows = [row for row in results.fanout if row["protocol"] == "ws"]
+    socketio_rows = [row for row in results.fanout if row["protocol"] == "socketio"]
+    if websocket_rows:
+        worst = max(websocket_rows, key=lambda row: (row["sockets"] * row["rate"], row["sockets"]))
         out.append(
             "- **S4** — cada worker tem um único canal no grupo do feed (hub por processo, `events/hub.py`): um "
             "evento vira uma mensagem por worker na camada de canais e um `json.dumps`; por socket sobram o "
@@ -426,6 +435,19 @@ def limits(
             "cliente de medição — um único processo Python que abre os sockets, posta os eventos e decodifica "
             f"cada quadro — {fmt(worst['client_cpu_percent'], 0)}%; os dois, o Redis e a carga alheia dividem "
             "os 2 núcleos."
+        )
+    if socketio_rows and websocket_rows:
+        sio = max(socketio_rows, key=lambda row: row["sockets"])
+        same_load = [row for row in websocket_rows if (row["sockets"], row["rate"]) == (sio["sockets"], sio["rate"])]
+        ws = same_load[0] if same_load else None
+        versus = f" (WebSocket próprio na mesma rodada: {fmt(ws['server_cpu_us_per_delivery'], 0)} µs)" if ws else ""
+        out.append(
+            "- **S4 Socket.IO** — o mesmo hub alimenta os clientes Socket.IO (`events/feed/socketio.py`): o "
+            "pacote EVENT sai do mesmo `json.dumps` do evento (`events/feed/frames.py`) e uma tarefa por processo "
+            "passa as caixas de saída para a fila do Engine.IO. O que sobra a mais por entrega é do python-engineio: "
+            "a tarefa de escrita de cada conexão acorda por mensagem (com um `wait_for`) antes do envio ASGI. "
+            f"Com {sio['sockets']} clientes × {sio['rate']:g} ev/s: {fmt(sio['server_cpu_us_per_delivery'], 0)} µs "
+            f"de CPU do servidor por entrega{versus}."
         )
     return out
 
@@ -487,10 +509,19 @@ def render(results: Results, info: dict[str, str], command: str, total_seconds: 
     worst = [
         row
         for row in results.fanout
-        if row["sockets"] == max(plan.fanout_sockets) and row["rate"] == max(plan.fanout_rates)
+        if row["protocol"] == "ws"
+        and row["sockets"] == max(plan.fanout_sockets)
+        and row["rate"] == max(plan.fanout_rates)
     ]
     s4_p99 = worst[0]["p99_ms"] if worst else nan
     s4_delivered = worst[0]["delivered_fraction"] if worst else nan
+    sio_worst = [
+        row
+        for row in results.fanout
+        if row["protocol"] == "socketio" and row["sockets"] == max(plan.fanout_socketio_sockets, default=0)
+    ]
+    sio_p99 = sio_worst[0]["p99_ms"] if sio_worst else nan
+    sio_delivered = sio_worst[0]["delivered_fraction"] if sio_worst else nan
 
     add("## Alvos")
     add("")
@@ -559,6 +590,14 @@ def render(results: Results, info: dict[str, str], command: str, total_seconds: 
             f"≤ {TARGETS['s4_p99_ms']:g} ms",
             verdict(s4_p99, TARGETS["s4_p99_ms"], at_most=True),
             f"entregue: {fmt(100 * s4_delivered, 2)}% (alvo 100%)",
+        ],
+        [
+            f"S4 Socket.IO p99 ({max(plan.fanout_socketio_sockets, default=0)} clientes, "
+            f"{max(plan.fanout_rates):g} ev/s)",
+            f"{fmt(sio_p99, 1)} ms",
+            f"≤ {TARGETS['s4_p99_ms']:g} ms",
+            verdict(sio_p99, TARGETS["s4_p99_ms"], at_most=True),
+            f"entregue: {fmt(100 * sio_delivered, 2)}% (alvo 100%)",
         ],
     ]
     add(markdown_table(["razão", "medido", "alvo", "resultado", "observação"], target_rows))
@@ -711,13 +750,16 @@ def render(results: Results, info: dict[str, str], command: str, total_seconds: 
             f"Servidor: {results.fanout_server}. N WebSockets autenticados por JWT; eventos assinados "
             f"postados a taxa fixa por {plan.fanout_seconds:g} s; latência = recepção no socket − instante "
             "antes do POST (mesmo relógio). Cliente (sockets + POSTs) num único processo Python nesta "
-            "mesma máquina — o CPU dele aparece na tabela, porque também pesa na latência."
+            "mesma máquina — o CPU dele aparece na tabela, porque também pesa na latência. Protocolo `ws` = "
+            "`/ws/events/`; `socketio` = `/socket.io/` (transporte WebSocket, JWT no `auth` do handshake, "
+            "`new_event` com o evento e o cursor)."
         )
         add("")
         rows = []
         for row in results.fanout:
             rows.append(
                 [
+                    row["protocol"],
                     str(row["sockets"]),
                     f"{row['rate']:g}",
                     f"{row['deliveries_received']}/{row['deliveries_expected']}",
@@ -732,6 +774,7 @@ def render(results: Results, info: dict[str, str], command: str, total_seconds: 
                 ]
             )
         header = [
+            "protocolo",
             "sockets",
             "ev/s",
             "entregas",
@@ -758,7 +801,8 @@ def render(results: Results, info: dict[str, str], command: str, total_seconds: 
     add(command)
     add("# equivalentes, seção a seção:")
     add("python -m bench.run --only s1      # B1, B2, S1 (wrk + malha aberta), 1 processo e produção")
-    add("python -m bench.run --only s4      # fan-out")
+    add("python -m bench.run --only s4      # fan-out (WebSocket próprio e Socket.IO)")
+    add("python -m bench.fanout --server uvicorn-2+redis --protocol socketio --rate 100   # um caso avulso")
     add("python -m bench.run --only data    # S2/S3 (chama python -m bench.datasets)")
     add("python -m bench.servers --only uvicorn-1 --runs 1   # só vazão, configurações avulsas")
     add("```")

@@ -1,4 +1,4 @@
-"""Ponto de entrada ASGI: HTTP (webhook rápido + Django) e WebSocket (Channels)."""
+"""Ponto de entrada ASGI: HTTP (webhook rápido + Django), WebSocket (Channels) e Socket.IO."""
 
 from __future__ import annotations
 
@@ -13,25 +13,36 @@ django_asgi_app = get_asgi_application()
 
 from channels.auth import AuthMiddlewareStack  # noqa: E402
 from channels.routing import ProtocolTypeRouter, URLRouter  # noqa: E402
-from channels.security.websocket import AllowedHostsOriginValidator  # noqa: E402
 
 from events import webhook  # noqa: E402
+from events.feed.origins import FeedOriginValidator  # noqa: E402
+from events.feed.socketio import SocketIOFeed, is_socketio_path  # noqa: E402
 from events.routing import websocket_urlpatterns  # noqa: E402
 
 _webhook_app = webhook.WebhookApp()
+# Socket.IO em /socket.io/ (long-polling por HTTP e WebSocket), alimentado pelo hub do feed.
+socketio_feed = SocketIOFeed()
+# /ws/events/: a mesma regra de origem do Socket.IO (events/feed/origins.py).
+_channels_websocket = FeedOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns)))
 
 
 async def http_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
-    """O webhook vai direto ao app ASGI enxuto; o resto passa pelo Django."""
+    """O webhook vai direto ao app ASGI enxuto; o long-polling do Socket.IO, ao Engine.IO; o resto, ao Django."""
     if scope["path"] in webhook.PATHS:
         await _webhook_app(scope, receive, send)
+        return
+    if is_socketio_path(scope["path"]):
+        await socketio_feed(scope, receive, send)
         return
     await django_asgi_app(scope, receive, send)
 
 
-application = ProtocolTypeRouter(
-    {
-        "http": http_app,
-        "websocket": AllowedHostsOriginValidator(AuthMiddlewareStack(URLRouter(websocket_urlpatterns))),
-    }
-)
+async def websocket_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
+    """``/socket.io/`` ao Engine.IO; os demais (``/ws/events/``) ao Channels."""
+    if is_socketio_path(scope["path"]):
+        await socketio_feed(scope, receive, send)
+        return
+    await _channels_websocket(scope, receive, send)
+
+
+application = ProtocolTypeRouter({"http": http_app, "websocket": websocket_app})

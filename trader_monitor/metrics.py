@@ -74,6 +74,11 @@ WS_CONNECTIONS = Gauge(
     "Conexões WebSocket abertas.",
     multiprocess_mode="livesum",
 )
+SOCKETIO_CONNECTIONS = Gauge(
+    "trader_monitor_socketio_connections",
+    "Clientes Socket.IO autenticados no feed (por namespace conectado).",
+    multiprocess_mode="livesum",
+)
 INSIGHT_CALLS = Counter(
     "trader_monitor_insight_calls_total",
     "Gerações de insight, por origem e resultado.",

@@ -416,6 +416,18 @@ if REDIS_URL:
     # Prefixo das chaves no Redis: permite vários ambientes (ou testes) no mesmo servidor.
     CHANNEL_LAYERS["default"]["CONFIG"]["prefix"] = env.str("CHANNEL_LAYER_PREFIX", default="asgi")
 
+# --- Tempo real: Socket.IO /socket.io/ (events/feed/socketio.py) ----------------
+# Transportes do Engine.IO. O long-polling guarda a sessão na memória do processo que a
+# abriu, e cada requisição seguinte tem de cair nele (sessão fixa, "sticky"): com vários
+# workers no mesmo socket (uvicorn --workers) ou réplicas atrás de um balanceador sem
+# afinidade, ela cai em outro processo e recebe 400. Por isso, fora do DEBUG (a demo é um
+# processo só), o padrão é só WebSocket — a conexão inteira fica num processo.
+SOCKETIO_TRANSPORTS: list[str] = env.list(
+    "SOCKETIO_TRANSPORTS", default=["polling", "websocket"] if DEBUG else ["websocket"]
+)
+if not SOCKETIO_TRANSPORTS or not set(SOCKETIO_TRANSPORTS) <= {"polling", "websocket"}:
+    raise ImproperlyConfigured("SOCKETIO_TRANSPORTS aceita polling e/ou websocket (separados por vírgula).")
+
 # --- Insights com OpenAI (issue 6) ---------------------------------------------
 # Sem OPENAI_API_KEY o motor offline (determinístico) responde sozinho.
 OPENAI_API_KEY: str = env.str("OPENAI_API_KEY", default="")

@@ -84,3 +84,12 @@ async def principal_still_valid(principal: Principal) -> bool:
         user = await session_user({"session": store})
         return bool(user.is_authenticated and user.pk == principal.user_id)
     return await atoken_version_valid(user_id=principal.user_id, version=principal.token_version)
+
+
+async def principal_from_session_key(session_key: str | None) -> Principal | None:
+    """Usuário da sessão do painel pela chave do cookie (transportes fora do ``AuthMiddlewareStack``)."""
+    if not session_key:
+        return None
+    session = import_module(settings.SESSION_ENGINE).SessionStore(session_key)
+    user = await session_user({"session": session})
+    return await principal_from_session({"user": user, "session": session})

@@ -44,6 +44,7 @@ from events.feed.auth import (
     principal_from_session,
     principal_still_valid,
 )
+from events.feed.frames import Framer, websocket_frame
 from events.feed.hub import FeedHub, Mail, Signal, get_hub
 from events.feed.protocol import (
     AuthMessage,
@@ -87,6 +88,8 @@ class EventFeedConsumer(AsyncWebsocketConsumer):
         self.delivered = DeliveredIds()
         # Caixa de saída preenchida pelo hub (texto ``new_event`` pronto ou um aviso).
         self.mailbox: asyncio.Queue[Mail] = asyncio.Queue(maxsize=settings.WS_MAILBOX_SIZE)
+        # O hub põe na caixa o quadro deste protocolo (o mesmo texto para todos os sockets).
+        self.framer: Framer = websocket_frame
         self.hub: FeedHub | None = None
         self.sender: asyncio.Task[None] | None = None
         # Segura o envio ao vivo enquanto o hello e a retomada saem: a retomada vem

@@ -1,10 +1,12 @@
 """Hub do feed por processo: uma inscrição no grupo ``events`` repassa a todos os sockets locais.
 
 Cada processo tem UM canal no grupo e UMA tarefa que o lê (uma mensagem por evento
-na camada de canais, não uma por socket); por evento, o texto ``new_event`` é
-serializado uma vez e posto na caixa de saída (``asyncio.Queue`` limitada) de cada
-socket local cujo filtro aceita o evento e que ainda não o recebeu (dedupe por id).
-Cada socket tem a sua tarefa de envio (``events/feed/consumer.py``) que esvazia a caixa.
+na camada de canais, não uma por socket); por evento, o JSON do evento é serializado
+uma vez e o quadro de cada protocolo (``events/feed/frames.py``) é posto na caixa de
+saída (``asyncio.Queue`` limitada) de cada socket local cujo filtro aceita o evento e
+que ainda não o recebeu (dedupe por id). Quem esvazia a caixa é a tarefa de envio do
+socket (``events/feed/consumer.py``) ou, no Socket.IO, a bomba do processo
+(``events/feed/socketio.py``).
 
 * **Cliente lento:** caixa cheia (``WS_MAILBOX_SIZE``) → o socket sai do hub, a caixa
   é descartada e o socket recebe ``error``/``slow_consumer`` e fecha com 1013; o
@@ -23,7 +25,6 @@ from __future__ import annotations
 import asyncio
 import contextlib
 import enum
-import json
 import logging
 import time
 from typing import Any, Protocol
@@ -31,6 +32,7 @@ from typing import Any, Protocol
 from channels.layers import BaseChannelLayer, get_channel_layer
 from django.conf import settings
 
+from events.feed.frames import Framer, Frames
 from events.feed.protocol import DeliveredIds, Subscription
 from events.feed.publish import EVENTS_GROUP
 
@@ -52,11 +54,16 @@ Mail = str | Signal
 
 
 class FeedSocket(Protocol):
-    """O que o hub usa de um socket (``EventFeedConsumer``)."""
+    """O que o hub usa de um socket (``EventFeedConsumer``, cliente do Socket.IO).
+
+    ``framer`` diz o protocolo do socket: o hub põe na caixa o quadro que ele produz,
+    feito uma vez por evento para todos os sockets com o mesmo enquadrador.
+    """
 
     subscription: Subscription
     delivered: DeliveredIds
     mailbox: asyncio.Queue[Mail]
+    framer: Framer
 
 
 class HubUnavailable(ConnectionError):
@@ -176,21 +183,20 @@ class FeedHub:
     def dispatch(self, message: dict[str, Any]) -> None:
         """Repasse de um ``event.new``: serializa uma vez, enfileira em cada socket que o aceita.
 
+        O JSON do evento é feito uma vez (só se algum socket o aceita) e cada protocolo
+        ganha o seu envelope uma vez (``events/feed/frames.py``).
         Síncrono de propósito: nenhum socket entra ou sai no meio do repasse.
         """
         event = message["event"]
         event_id = event["id"]
-        text: str | None = None
+        frames = Frames.new_event(event=event, cursor=message["cursor"])
         slow: list[FeedSocket] = []
         for sock in self.sockets:
             if event_id in sock.delivered or not sock.subscription.matches(event):
                 continue
-            if text is None:
-                payload = {"type": "new_event", "event": event, "cursor": message["cursor"]}
-                text = json.dumps(payload, ensure_ascii=False)
             sock.delivered.add(event_id)
             try:
-                sock.mailbox.put_nowait(text)
+                sock.mailbox.put_nowait(frames.framed(sock.framer))
             except asyncio.QueueFull:
                 slow.append(sock)
         for sock in slow:

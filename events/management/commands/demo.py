@@ -245,6 +245,7 @@ class Command(BaseCommand):
             f"  Painel:        {base_url}/",
             f"  Admin:         {base_url}/admin/",
             f"  API (Swagger): {base_url}/api/docs/",
+            f"  Socket.IO:     {base_url}/socket.io/ (namespaces / e /dashboard; auth: {{token}})",
             f"  Métricas:      {base_url}/metrics",
             f"  Login:         {options['admin_username']} / {password}",
             f"  Histórico:     {seeded} eventos novos, {options['days']} dias (armazenamento em memória)",
