@@ -58,6 +58,7 @@ INSTALLED_APPS = [
     "channels",
     "accounts",
     "events",
+    "events.alerts",
     "insights",
 ]
 
