@@ -32,9 +32,11 @@ import mongomock
 from bson import ObjectId
 from sortedcontainers import SortedDict, SortedList
 
+from events.alerts.domain import AlertFilter, AlertPosition
 from events.buckets import LEVELS, MINUTE_TTL, Family, Level, Segment
 from events.domain import EventDocument, EventFilter, KeysetPosition, SortField
 from events.store import queries
+from events.store.alerts import AlertStore
 from events.store.contract import BucketRow, GroupBy, GroupRow, InsertOutcome, StoreKind
 from events.store.events import classify_existing, tombstone
 from events.store.quarantine import REJECTED, Quarantine
@@ -61,7 +63,10 @@ class InMemoryStore:
         self.db = self.client[db_name]
         self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.quarantine = Quarantine(self.db[REJECTED])
+        self.alerts = AlertStore(self.db)
         self._lock = threading.RLock()
+        # O mongomock não é atômico entre threads: as operações de alerta passam por esta trava.
+        self._alerts_lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
@@ -90,7 +95,7 @@ class InMemoryStore:
 
     def ensure_indexes(self) -> list[str]:
         # Os índices dos eventos e das agregações são as estruturas deste módulo.
-        return self.quarantine.declare_indexes()
+        return [*self.quarantine.declare_indexes(), *self.alerts.declare_indexes()]
 
     def drop_all(self) -> None:
         with self._lock:
@@ -394,6 +399,34 @@ class InMemoryStore:
 
     def rejections_by_reason(self) -> dict[str, int]:
         return self.quarantine.by_reason()
+
+    # --- alertas ---------------------------------------------------------------------
+
+    def insert_alert(self, alert: dict[str, Any]) -> bool:
+        with self._alerts_lock:
+            return self.alerts.insert(alert)
+
+    def claim_alert_cooldown(self, key: str, *, at: datetime, cooldown: timedelta, claim: str) -> bool:
+        with self._alerts_lock:
+            return self.alerts.claim_cooldown(key, at=at, cooldown=cooldown, claim=claim)
+
+    def add_alert_sample(self, key: str, value: float, *, sample_id: str) -> tuple[int, float, float]:
+        with self._alerts_lock:
+            return self.alerts.add_sample(key, value, sample_id=sample_id)
+
+    def get_alert(self, alert_id: ObjectId) -> dict[str, Any] | None:
+        with self._alerts_lock:
+            return self.alerts.get(alert_id)
+
+    def list_alerts(
+        self, alert_filter: AlertFilter, *, limit: int, after: AlertPosition | None = None
+    ) -> list[dict[str, Any]]:
+        with self._alerts_lock:
+            return self.alerts.page(alert_filter, limit=limit, after=after)
+
+    def acknowledge_alert(self, alert_id: ObjectId, *, by: str, at: datetime) -> dict[str, Any] | None:
+        with self._alerts_lock:
+            return self.alerts.acknowledge(alert_id, by=by, at=at)
 
 
 def _clone(value: Any) -> Any:
