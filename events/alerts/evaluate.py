@@ -38,8 +38,8 @@ from trader_monitor import metrics
 logger = logging.getLogger(__name__)
 
 _MILLISECOND = timedelta(milliseconds=1)
-# ``firstType`` candidatos lidos por ``secondType`` (mais recentes primeiro).
-SEQUENCE_SCAN = 50
+# Eventos vizinhos lidos por avaliação (o par de uma sequência, os posteriores de uma frequência).
+SCAN = 50
 
 
 class Fire:
@@ -62,15 +62,34 @@ def _threshold(spec: RuleSpec, event: dict[str, Any], store: EventStore) -> list
 
 
 def _frequency(spec: RuleSpec, event: dict[str, Any], store: EventStore) -> list[Fire]:
+    fires = []
+    fire = _frequency_at(spec, event, store)
+    if fire is not None:
+        fires.append(fire)
+    # Eventos posteriores já gravados (outro processo, entrega atrasada): a janela de cada um
+    # agora também conta este; sem isto, uma rajada entregue fora de ordem podia não disparar.
+    moment = event["timestamp"]
+    ahead = EventFilter(
+        types=(spec.event_type,), user_id=event["userId"], start=moment, end=moment + spec.window + _MILLISECOND
+    )
+    for later in store.list_events(ahead, sort_field="timestamp", descending=False, limit=SCAN):
+        if later["_id"] != event["_id"]:
+            fire = _frequency_at(spec, later, store)
+            if fire is not None:
+                fires.append(fire)
+    return fires
+
+
+def _frequency_at(spec: RuleSpec, event: dict[str, Any], store: EventStore) -> Fire | None:
+    """Dispara em ``event`` se a janela que termina nele tem ``count`` eventos ou mais."""
     moment = event["timestamp"]
     window = EventFilter(
         types=(spec.event_type,), user_id=event["userId"], start=moment - spec.window, end=moment + _MILLISECOND
     )
     seen = store.count_events(window)
     if seen < (spec.count or 1):
-        return []
-    message = frequency_message(spec, event, seen)
-    return [Fire(trigger=str(event["_id"]), at=moment, events=[event], message=message)]
+        return None
+    return Fire(trigger=str(event["_id"]), at=moment, events=[event], message=frequency_message(spec, event, seen))
 
 
 def _anomaly(spec: RuleSpec, event: dict[str, Any], stats: Stats) -> list[Fire]:
@@ -97,7 +116,7 @@ def _sequence(spec: RuleSpec, event: dict[str, Any], store: EventStore) -> list[
         window = EventFilter(
             types=(spec.first_type,), user_id=user_id, start=moment - spec.window, end=moment + _MILLISECOND
         )
-        candidates = store.list_events(window, sort_field="timestamp", descending=True, limit=SEQUENCE_SCAN)
+        candidates = store.list_events(window, sort_field="timestamp", descending=True, limit=SCAN)
         for first in candidates:
             if first["_id"] != event["_id"] and ratio_ok(first["value"], event["value"], spec.min_ratio):
                 fires.append(_pair(spec, first, event))
@@ -107,7 +126,7 @@ def _sequence(spec: RuleSpec, event: dict[str, Any], store: EventStore) -> list[
         window = EventFilter(
             types=(spec.second_type,), user_id=user_id, start=moment, end=moment + spec.window + _MILLISECOND
         )
-        for second in store.list_events(window, sort_field="timestamp", descending=False, limit=SEQUENCE_SCAN):
+        for second in store.list_events(window, sort_field="timestamp", descending=False, limit=SCAN):
             if second["_id"] != event["_id"] and _first_for(spec, second, store) == event["_id"]:
                 fires.append(_pair(spec, event, second))
     return fires
@@ -119,7 +138,7 @@ def _first_for(spec: RuleSpec, second: dict[str, Any], store: EventStore) -> Any
     window = EventFilter(
         types=(spec.first_type,), user_id=second["userId"], start=moment - spec.window, end=moment + _MILLISECOND
     )
-    for first in store.list_events(window, sort_field="timestamp", descending=True, limit=SEQUENCE_SCAN):
+    for first in store.list_events(window, sort_field="timestamp", descending=True, limit=SCAN):
         if first["_id"] != second["_id"] and ratio_ok(first["value"], second["value"], spec.min_ratio):
             return first["_id"]
     return None

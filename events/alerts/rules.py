@@ -10,8 +10,9 @@ Semântica (o tempo é sempre o ``timestamp`` dos eventos, não o relógio do se
   ``value <op> threshold``. Gatilho: o evento.
 * ``frequency`` — ao gravar um evento ``e`` de ``eventType``, há pelo menos ``count``
   eventos desse tipo do mesmo usuário em ``[e.timestamp - windowSeconds, e.timestamp]``
-  (``e`` incluso). Gatilho: ``e``. A janela termina no evento avaliado: um evento
-  atrasado (timestamp antigo) só conta o que veio antes dele.
+  (``e`` incluso). Gatilho: ``e``. Um evento que chega fora de ordem (timestamp antes de
+  eventos já gravados) também confere as janelas dos posteriores, que agora o contam:
+  uma rajada entregue em qualquer ordem (ou a dois processos) dispara pelo menos uma vez.
 * ``anomaly`` — o evento é comparado com o histórico do usuário naquele tipo **antes**
   de entrar nele (um valor fora da curva não infla a própria régua); dispara se há pelo
   menos ``minSamples`` amostras e ``|x - média| >= zScore * desvio`` com ``x != média``
