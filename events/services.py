@@ -10,6 +10,8 @@ from typing import Any
 
 from bson import ObjectId
 
+from events.alerts.cache import rules_watching
+from events.alerts.evaluate import alerts_evaluate
 from events.domain import (
     EventPayload,
     IdempotencyKey,
@@ -69,14 +71,13 @@ def event_ingest(
 
 def alerts_on_event(*, event: dict[str, Any]) -> list[dict[str, Any]]:
     """Avalia as regras habilitadas contra um evento recém-gravado; nunca lança (a ingestão já terminou)."""
-    from events.alerts.cache import rules_enabled
-    from events.alerts.evaluate import alerts_evaluate
-
     try:
-        rules = rules_enabled()
+        rules = rules_watching(event["type"])
     except Exception:
         metrics.ALERT_RULE_ERRORS.labels("rules").inc()
         logger.exception("regras de alerta indisponíveis; evento %s gravado sem avaliação", event.get("_id"))
+        return []
+    if not rules:
         return []
     return alerts_evaluate(event=event, store=get_store(), rules=rules)
 

@@ -67,12 +67,18 @@ class RuleCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: tuple[RuleSpec, ...] = ()
+        self._by_type: dict[str, tuple[RuleSpec, ...]] = {}
         self._fingerprint: tuple[Any, ...] | None = None
         self._checked_at = -float("inf")
         self._stale = True
 
     def invalidate(self) -> None:
         self._stale = True
+
+    def watching(self, event_type: str) -> tuple[RuleSpec, ...]:
+        """As regras que um evento deste tipo pode disparar ou alimentar (índice montado na carga)."""
+        self.rules()
+        return self._by_type.get(event_type, ())
 
     def rules(self) -> tuple[RuleSpec, ...]:
         now = time.monotonic()
@@ -87,7 +93,10 @@ class RuleCache:
             self._stale = False
             fingerprint = _fingerprint()
             if stale or fingerprint != self._fingerprint:
-                self._rules = _load()
+                rules = _load()
+                types = {name for spec in rules for name in (spec.event_type, spec.first_type, spec.second_type)}
+                self._by_type = {name: tuple(spec for spec in rules if spec.watches(name)) for name in types if name}
+                self._rules = rules
                 self._fingerprint = fingerprint
             self._checked_at = now
             return self._rules
@@ -99,6 +108,11 @@ rule_cache = RuleCache()
 def rules_enabled() -> tuple[RuleSpec, ...]:
     """As regras habilitadas, no máximo ``ALERT_RULES_RECHECK_SECONDS`` atrasadas em relação a outro worker."""
     return rule_cache.rules()
+
+
+def rules_watching(event_type: str) -> tuple[RuleSpec, ...]:
+    """As regras habilitadas que olham eventos de ``event_type`` (mesmo atraso de ``rules_enabled``)."""
+    return rule_cache.watching(event_type)
 
 
 def rules_invalidate(**_kwargs: Any) -> None:
