@@ -14,6 +14,7 @@ uma consulta por evento. Cada processo guarda a tupla de ``RuleSpec`` e só a re
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -23,6 +24,9 @@ from django.db import close_old_connections
 from django.db.models import Count, Max
 
 from events.alerts.rules import RuleSpec
+from trader_monitor import metrics
+
+logger = logging.getLogger(__name__)
 
 
 def spec_from_rule(rule: Any, notify: tuple[int, ...]) -> RuleSpec:
@@ -74,6 +78,7 @@ class RuleCache:
 
     def invalidate(self) -> None:
         self._stale = True
+        self._fingerprint = None
 
     def watching(self, event_type: str) -> tuple[RuleSpec, ...]:
         """As regras que um evento deste tipo pode disparar ou alimentar (índice montado na carga)."""
@@ -87,20 +92,28 @@ class RuleCache:
         with self._lock:
             if not self._stale and now - self._checked_at < settings.ALERT_RULES_RECHECK_SECONDS:
                 return self._rules
-            # As threads do pool guardam a conexão entre pedidos: descarta as quebradas ou velhas.
-            close_old_connections()
-            stale = self._stale
             self._stale = False
-            fingerprint = _fingerprint()
-            if stale or fingerprint != self._fingerprint:
-                rules = _load()
-                types = {name for spec in rules for name in (spec.event_type, spec.first_type, spec.second_type)}
-                self._by_type = {name: tuple(spec for spec in rules if spec.watches(name)) for name in types if name}
-                self._rules = rules
-                self._fingerprint = fingerprint
             self._checked_at = now
+            try:
+                self._refresh()
+            except Exception:
+                # Banco relacional fora do ar: segue com as regras que tinha e tenta de novo no
+                # próximo intervalo — um erro registrado por intervalo, não um por evento.
+                metrics.ALERT_RULE_ERRORS.labels("rules").inc()
+                logger.exception("regras de alerta não puderam ser relidas; usando as %d em cache", len(self._rules))
             return self._rules
 
+    def _refresh(self) -> None:
+        # As threads do pool guardam a conexão entre pedidos: descarta as quebradas ou velhas.
+        close_old_connections()
+        fingerprint = _fingerprint()
+        if fingerprint == self._fingerprint:
+            return
+        rules = _load()
+        types = {name for spec in rules for name in (spec.event_type, spec.first_type, spec.second_type)}
+        self._by_type = {name: tuple(spec for spec in rules if spec.watches(name)) for name in types if name}
+        self._rules = rules
+        self._fingerprint = fingerprint
 
 rule_cache = RuleCache()
 
