@@ -19,6 +19,7 @@ from bson import ObjectId
 
 from events.buckets import Segment
 from events.domain import EventDocument, EventFilter, KeysetPosition, SortField
+from events.store.outbox import DeliveryStatus
 
 StoreKind = Literal["mongodb", "in-memory"]
 GroupBy = Literal["type", "userId"]
@@ -54,7 +55,7 @@ class BucketRow(TypedDict):
 
 
 class EventStore(Protocol):
-    """Eventos, agregações e quarentena de webhooks rejeitados."""
+    """Eventos, agregações, quarentena de webhooks rejeitados e a caixa de saída das notificações."""
 
     # Relógio das agregações (quais baldes de curta retenção um evento alimenta); os
     # testes o fixam.
@@ -130,3 +131,25 @@ class EventStore(Protocol):
     def get_rejection(self, rejection_id: ObjectId) -> dict[str, Any] | None: ...
 
     def rejections_by_reason(self) -> dict[str, int]: ...
+
+    # --- caixa de saída das notificações (outbox.py) ---
+    def enqueue_deliveries(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> int: ...
+
+    def claim_delivery(self, *, now: datetime, lease_seconds: float, owner: str) -> dict[str, Any] | None: ...
+
+    def finish_delivery_attempt(
+        self,
+        delivery_id: ObjectId,
+        *,
+        owner: str,
+        attempt: dict[str, Any],
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+        now: datetime,
+    ) -> bool: ...
+
+    def list_deliveries(self, *, endpoint_id: int, limit: int = 50, skip: int = 0) -> list[dict[str, Any]]: ...
+
+    def count_deliveries(self, *, endpoint_id: int) -> int: ...
+
+    def get_delivery(self, delivery_id: ObjectId) -> dict[str, Any] | None: ...

@@ -10,8 +10,9 @@ Python (``find_one`` por ``_id`` em 50 mil documentos: ~41 ms).
   agregações são dicionários por (família, nível) → balde → chave, atualizados na
   mesma trava da gravação (não há lote pendente: em memória não há queda da qual
   se recuperar — o processo que cai leva os dados junto).
-* A quarentena, de volume baixo, vai para o mongomock pela API pública, com o
-  mesmo código do adaptador de produção (``quarantine.py``).
+* A quarentena e a caixa de saída das notificações, de volume baixo, vão para o
+  mongomock pela API pública, com o mesmo código do adaptador de produção
+  (``quarantine.py``, ``outbox.py``).
 
 Nada aqui toca atributos privados do mongomock nem substitui métodos dele. Este
 módulo só é importado quando o ``MONGO_URI`` pede o armazenamento em memória; o
@@ -37,6 +38,7 @@ from events.domain import EventDocument, EventFilter, KeysetPosition, SortField
 from events.store import queries
 from events.store.contract import BucketRow, GroupBy, GroupRow, InsertOutcome, StoreKind
 from events.store.events import classify_existing, tombstone
+from events.store.outbox import OUTBOX, DeliveryStatus, Outbox
 from events.store.quarantine import REJECTED, Quarantine
 from events.store.rollups import contributions
 
@@ -61,7 +63,9 @@ class InMemoryStore:
         self.db = self.client[db_name]
         self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.quarantine = Quarantine(self.db[REJECTED])
+        self.outbox = Outbox(self.db[OUTBOX])
         self._lock = threading.RLock()
+        self._outbox_lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
@@ -90,7 +94,7 @@ class InMemoryStore:
 
     def ensure_indexes(self) -> list[str]:
         # Os índices dos eventos e das agregações são as estruturas deste módulo.
-        return self.quarantine.declare_indexes()
+        return [*self.quarantine.declare_indexes(), *self.outbox.declare_indexes()]
 
     def drop_all(self) -> None:
         with self._lock:
@@ -394,6 +398,45 @@ class InMemoryStore:
 
     def rejections_by_reason(self) -> dict[str, int]:
         return self.quarantine.by_reason()
+
+    # --- caixa de saída das notificações -----------------------------------------------
+    # O mongomock não garante atomicidade entre threads: a reivindicação e o registro
+    # passam pela trava do adaptador (no MongoDB, o find_one_and_update já é atômico).
+
+    def enqueue_deliveries(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> int:
+        with self._outbox_lock:
+            return self.outbox.enqueue(alert, endpoint_ids, now=now)
+
+    def claim_delivery(self, *, now: datetime, lease_seconds: float, owner: str) -> dict[str, Any] | None:
+        with self._outbox_lock:
+            return self.outbox.claim(now=now, lease_seconds=lease_seconds, owner=owner)
+
+    def finish_delivery_attempt(
+        self,
+        delivery_id: ObjectId,
+        *,
+        owner: str,
+        attempt: dict[str, Any],
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        with self._outbox_lock:
+            return self.outbox.finish_attempt(
+                delivery_id, owner=owner, attempt=attempt, status=status, next_attempt_at=next_attempt_at, now=now
+            )
+
+    def list_deliveries(self, *, endpoint_id: int, limit: int = 50, skip: int = 0) -> list[dict[str, Any]]:
+        with self._outbox_lock:
+            return self.outbox.page(endpoint_id=endpoint_id, limit=limit, skip=skip)
+
+    def count_deliveries(self, *, endpoint_id: int) -> int:
+        with self._outbox_lock:
+            return self.outbox.count(endpoint_id=endpoint_id)
+
+    def get_delivery(self, delivery_id: ObjectId) -> dict[str, Any] | None:
+        with self._outbox_lock:
+            return self.outbox.get(delivery_id)
 
 
 def _clone(value: Any) -> Any:

@@ -1,0 +1,117 @@
+"""Caixa de saída (outbox) das notificações de alertas: uma entrega por (alerta, destino).
+
+A gravação da entrega é durável e independente do envio: quem dispara o alerta só
+enfileira; o remetente (``manage.py deliver_notifications``) reivindica as entregas
+vencidas com uma concessão (``leaseUntil``) num ``find_one_and_update`` atômico — dois
+remetentes nunca enviam a mesma tentativa ao mesmo tempo, e a concessão de um remetente
+que caiu vence sozinha. O registro da tentativa só vale para quem ainda detém a
+concessão (``leaseOwner``).
+
+Volume baixo (um documento por alerta e destino): os dois adaptadores usam este
+mesmo código, o de memória sobre o mongomock. O índice único (``alertId``,
+``endpointId``) torna o enfileiramento idempotente.
+"""
+
+from __future__ import annotations
+
+from datetime import datetime, timedelta
+from typing import Any, Literal
+
+from bson import ObjectId
+from pymongo import ASCENDING, DESCENDING, ReturnDocument
+from pymongo.collection import Collection
+from pymongo.errors import DuplicateKeyError
+
+OUTBOX = "notification_outbox"
+
+DeliveryStatus = Literal["pending", "delivered", "failed"]
+PENDING: DeliveryStatus = "pending"
+
+
+class Outbox:
+    def __init__(self, collection: Collection[dict[str, Any]]) -> None:
+        self.collection = collection
+
+    def declare_indexes(self) -> list[str]:
+        return [
+            self.collection.create_index([("alertId", ASCENDING), ("endpointId", ASCENDING)], unique=True),
+            # Busca do remetente: pendentes por vencimento.
+            self.collection.create_index([("status", ASCENDING), ("nextAttemptAt", ASCENDING)]),
+            # Listagem por destino (API e admin), mais novas primeiro.
+            self.collection.create_index([("endpointId", ASCENDING), ("createdAt", DESCENDING)]),
+        ]
+
+    def enqueue(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> int:
+        """Uma entrega pendente por destino; devolve quantas foram criadas (as repetidas não contam)."""
+        created = 0
+        for endpoint_id in dict.fromkeys(endpoint_ids):
+            document = {
+                "_id": ObjectId(),
+                "alertId": str(alert["id"]),
+                "endpointId": int(endpoint_id),
+                "alert": dict(alert),
+                "status": PENDING,
+                "attempts": [],
+                "nextAttemptAt": now,
+                "leaseUntil": None,
+                "leaseOwner": None,
+                "createdAt": now,
+                "updatedAt": now,
+            }
+            try:
+                self.collection.insert_one(document)
+            except DuplicateKeyError:
+                continue
+            created += 1
+        return created
+
+    def claim(self, *, now: datetime, lease_seconds: float, owner: str) -> dict[str, Any] | None:
+        """Reivindica a entrega pendente vencida mais antiga (atômico); ``None`` se não houver."""
+        claimed: dict[str, Any] | None = self.collection.find_one_and_update(
+            {
+                "status": PENDING,
+                "nextAttemptAt": {"$lte": now},
+                "$or": [{"leaseUntil": None}, {"leaseUntil": {"$lte": now}}],
+            },
+            {"$set": {"leaseUntil": now + timedelta(seconds=lease_seconds), "leaseOwner": owner}},
+            sort=[("nextAttemptAt", ASCENDING), ("_id", ASCENDING)],
+            return_document=ReturnDocument.AFTER,
+        )
+        return claimed
+
+    def finish_attempt(
+        self,
+        delivery_id: ObjectId,
+        *,
+        owner: str,
+        attempt: dict[str, Any],
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        """Registra a tentativa e solta a concessão; ``False`` se ela já não era de ``owner``."""
+        result = self.collection.update_one(
+            {"_id": delivery_id, "leaseOwner": owner, "status": PENDING},
+            {
+                "$push": {"attempts": dict(attempt)},
+                "$set": {
+                    "status": status,
+                    "nextAttemptAt": next_attempt_at,
+                    "leaseUntil": None,
+                    "leaseOwner": None,
+                    "updatedAt": now,
+                },
+            },
+        )
+        return result.modified_count == 1
+
+    def page(self, *, endpoint_id: int, limit: int, skip: int) -> list[dict[str, Any]]:
+        cursor = self.collection.find({"endpointId": endpoint_id}, {"alert": 0})
+        return list(cursor.sort([("createdAt", DESCENDING), ("_id", DESCENDING)]).skip(skip).limit(limit))
+
+    def count(self, *, endpoint_id: int) -> int:
+        return int(self.collection.count_documents({"endpointId": endpoint_id}))
+
+    def get(self, delivery_id: ObjectId) -> dict[str, Any] | None:
+        found: dict[str, Any] | None = self.collection.find_one({"_id": delivery_id})
+        return found
