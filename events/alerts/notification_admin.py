@@ -35,6 +35,8 @@ else:
 
 
 class NotificationEndpointForm(_ModelForm):
+    url = forms.URLField(label=gettext_lazy("URL"), max_length=2000, assume_scheme="https")
+
     class Meta:
         model = NotificationEndpoint
         fields = ("url", "description", "enabled")

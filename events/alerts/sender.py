@@ -215,7 +215,11 @@ class Sender:
             logger.warning("concessão perdida durante a entrega", extra={"delivery_id": str(delivery["_id"])})
             return outcome
         metrics.NOTIFICATION_ATTEMPTS.labels(outcome).inc()
-        if endpoint is not None and endpoint.enabled and outcome != "retry":
+        # Entregue num destino sem falhas (o caso comum) não escreve nada no banco.
+        counts = outcome == "failed" or (
+            outcome == "delivered" and endpoint is not None and endpoint.consecutive_failures
+        )
+        if endpoint is not None and endpoint.enabled and counts:
             endpoint_record_outcome(endpoint_id=endpoint.pk, delivered=outcome == "delivered", now=self.clock())
         return outcome
 
