@@ -75,10 +75,6 @@ class EndpointDetailOutput(EndpointOutput):
     secret = serializers.CharField(help_text="Segredo Standard Webhooks (`whsec_…`) para conferir as assinaturas.")
 
 
-class EndpointListOutput(serializers.Serializer[dict[str, Any]]):
-    results = EndpointOutput(many=True)
-
-
 class AttemptOutput(serializers.Serializer[dict[str, Any]]):
     at = serializers.CharField(help_text="Início da tentativa (ISO-8601, UTC).")
     statusCode = serializers.IntegerField(required=False, help_text="Status HTTP, quando houve resposta.")
@@ -148,12 +144,13 @@ class NotificationEndpointViewSet(viewsets.ViewSet):
     @extend_schema(
         operation_id="notification_endpoints_list",
         summary="Listar destinos de notificação",
+        description="Todos os destinos (são poucos), sem o segredo, em ordem de cadastro.",
         tags=["notifications"],
-        responses={200: EndpointListOutput, **error_responses(401, 403, 429)},
+        responses={200: EndpointOutput(many=True), **error_responses(401, 403, 429)},
     )
     def list(self, request: Request) -> Response:
         endpoints = NotificationEndpoint.objects.order_by("id")
-        return Response({"results": [EndpointOutput(endpoint).data for endpoint in endpoints]})
+        return Response([EndpointOutput(endpoint).data for endpoint in endpoints])
 
     @extend_schema(
         operation_id="notification_endpoints_create",

@@ -67,7 +67,7 @@ def test_creating_returns_the_id_url_and_a_whsec_secret_shown_on_detail_but_not_
     saved = NotificationEndpoint.objects.get(pk=body["id"])
     assert saved.secret == body["secret"]
     assert staff.get(f"{BASE}/{body['id']}").json()["secret"] == body["secret"]
-    listed = staff.get(BASE).json()["results"]
+    listed = staff.get(BASE).json()
     assert [item["id"] for item in listed] == [body["id"]]
     assert "secret" not in listed[0]
     assert staff.get(BASE + "/").status_code == HTTPStatus.OK
