@@ -467,8 +467,9 @@ def test_only_the_lease_holder_records_the_attempt_and_a_retry_waits_for_its_tim
     stolen = adapter.finish_delivery_attempt(
         claimed["_id"], owner="b", attempt=attempt, status="failed", next_attempt_at=None, now=NOW
     )
+    later = NOW + timedelta(seconds=5)
     recorded = adapter.finish_delivery_attempt(
-        claimed["_id"], owner="a", attempt=attempt, status="pending", next_attempt_at=NOW + timedelta(seconds=5), now=NOW
+        claimed["_id"], owner="a", attempt=attempt, status="pending", next_attempt_at=later, now=NOW
     )
 
     assert (stolen, recorded) == (False, True)
