@@ -52,7 +52,8 @@ def _verified(body: str, headers: dict[str, str], secrets: list[str]) -> dict[st
     for secret in secrets:
         try:
             payload: dict[str, Any] = Webhook(secret).verify(body, headers)
-        except WebhookVerificationError:
+        except (WebhookVerificationError, ValueError):
+            # ValueError: a biblioteca deixa escapar base64 ou "v1,…" malformados e JSON inválido.
             continue
         return payload
     return None

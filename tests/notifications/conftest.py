@@ -58,7 +58,7 @@ class Receiver:
     def record(self, body: str, headers: dict[str, str]) -> None:
         try:
             payload: dict[str, Any] | None = Webhook(self.secret).verify(body, headers)
-        except WebhookVerificationError:
+        except (WebhookVerificationError, ValueError):
             payload = None
         with self.lock:
             self.received.append(Received(headers.get("webhook-id", ""), payload, headers))

@@ -60,6 +60,7 @@ def test_the_receiver_refuses_a_bad_signature_and_does_not_exist_outside_debug()
     body = payload_build(delivery)
     good = signed_headers(secret=endpoint.secret, delivery_id="msg_1", body=body, moment=datetime.now(UTC))
     forged = {**good, "webhook-signature": "v1,AAAA"}
+    malformed = [{**good, "webhook-signature": "v1,AA"}, {**good, "webhook-signature": "semvirgula"}]
     client = Client()
 
     def post(headers: dict[str, str]) -> int:
@@ -68,6 +69,7 @@ def test_the_receiver_refuses_a_bad_signature_and_does_not_exist_outside_debug()
     assert post(good) == HTTPStatus.NOT_FOUND
     with override_settings(DEBUG=True):
         assert post(forged) == HTTPStatus.UNAUTHORIZED
+        assert [post(headers) for headers in malformed] == [HTTPStatus.UNAUTHORIZED] * 2
         assert post(good) == HTTPStatus.OK
         assert client.get("/demo/receiver/").status_code == HTTPStatus.FORBIDDEN
         client.force_login(make_user("chefe", staff=True))
