@@ -10,10 +10,8 @@ import logging
 from datetime import UTC, datetime
 from typing import Any
 
-from django.db import DatabaseError
-
 from events.alerts.models import NotificationEndpoint
-from events.store import StoreUnavailable, get_store
+from events.store import get_store
 from trader_monitor import metrics
 
 logger = logging.getLogger(__name__)
@@ -27,9 +25,9 @@ def enqueue_alert_deliveries(alert: dict[str, Any], endpoint_ids: list[int]) -> 
     webhook. Idempotente por (``alert["id"]``, destino): chamar de novo não duplica.
 
     Síncrona (ORM e armazenamento): de código assíncrono, ``await run_store(...)``.
-    Nunca levanta por falha do armazenamento ou do banco — a avaliação de alertas não pode derrubar
-    a ingestão: registra no log, conta em ``notification_enqueue_failures_total`` e
-    devolve 0.
+    Nunca levanta — a avaliação de alertas não pode derrubar a ingestão: uma falha do
+    armazenamento, do banco ou um defeito é registrada no log (com o rastro), contada em
+    ``notification_enqueue_failures_total`` e devolve 0.
     """
     if not endpoint_ids:
         return 0
@@ -40,7 +38,7 @@ def enqueue_alert_deliveries(alert: dict[str, Any], endpoint_ids: list[int]) -> 
         if not enabled:
             return 0
         created = get_store().enqueue_deliveries(alert, enabled, now=datetime.now(UTC))
-    except (StoreUnavailable, DatabaseError):
+    except Exception:  # armazenamento ou banco fora do ar, ou defeito nosso: nunca derruba a ingestão
         metrics.NOTIFICATION_ENQUEUE_FAILURES.inc()
         logger.exception("entregas do alerta não gravadas", extra={"alert_id": str(alert.get("id"))})
         return 0

@@ -234,12 +234,14 @@ class Sender:
                 content=body.encode(),
                 extensions={"timeout": self.timeouts},
             ) as response:
-                read = 0
+                status_code = response.status
+                # O corpo não importa (só o status): lido até um limite de tamanho e de tempo,
+                # para que um destino que responde sem fim não prenda o remetente.
+                read, deadline = 0, time.monotonic() + self.timeouts["read"]
                 for chunk in response.iter_stream():
                     read += len(chunk)
-                    if read >= MAX_RESPONSE_BYTES:
+                    if read >= MAX_RESPONSE_BYTES or time.monotonic() > deadline:
                         break
-                status_code = response.status
         except BlockedDestination as exc:
             return AttemptResult("failed", error=str(exc))
         except httpcore.TimeoutException as exc:

@@ -8,12 +8,15 @@ que caiu vence sozinha. O registro da tentativa só vale para quem ainda detém 
 concessão (``leaseOwner``).
 
 Volume baixo (um documento por alerta e destino): os dois adaptadores usam este
-mesmo código, o de memória sobre o mongomock. O índice único (``alertId``,
-``endpointId``) torna o enfileiramento idempotente.
+mesmo código, o de memória sobre o mongomock. O enfileiramento é idempotente por
+(``alertId``, ``endpointId``): o ``_id`` da entrega é derivado do par (``delivery_id``),
+então a repetição é recusada pela chave primária mesmo antes do ``ensure_indexes``; o
+índice único sobre o par declara a mesma regra para quem lê a coleção.
 """
 
 from __future__ import annotations
 
+import hashlib
 from datetime import datetime, timedelta
 from typing import Any, Literal
 
@@ -26,6 +29,12 @@ OUTBOX = "notification_outbox"
 
 DeliveryStatus = Literal["pending", "delivered", "failed"]
 PENDING: DeliveryStatus = "pending"
+
+
+def delivery_id(alert_id: str, endpoint_id: int) -> ObjectId:
+    """Id determinístico da entrega de um alerta a um destino (é também o ``webhook-id``)."""
+    digest = hashlib.sha256(f"notification\x00{alert_id}\x00{endpoint_id}".encode()).digest()
+    return ObjectId(digest[:12])
 
 
 class Outbox:
@@ -46,7 +55,7 @@ class Outbox:
         created = 0
         for endpoint_id in dict.fromkeys(endpoint_ids):
             document = {
-                "_id": ObjectId(),
+                "_id": delivery_id(str(alert["id"]), int(endpoint_id)),
                 "alertId": str(alert["id"]),
                 "endpointId": int(endpoint_id),
                 "alert": dict(alert),

@@ -9,6 +9,7 @@ from typing import Any
 
 import pytest
 from django.test import override_settings
+from prometheus_client import REGISTRY
 
 from events.alerts.models import NotificationEndpoint
 from events.alerts.outbox import enqueue_alert_deliveries
@@ -259,3 +260,34 @@ def test_a_claimed_delivery_waits_for_the_lease_before_another_sender_takes_it(
 
     assert len(receiver.received) == 1
     assert _only_delivery(store, endpoint)["status"] == "delivered"
+
+
+def test_enqueueing_only_targets_enabled_endpoints_and_is_idempotent(receiver: Receiver, store: EventStore) -> None:
+    active = _endpoint(receiver)
+    paused = NotificationEndpoint.objects.create(url=receiver.url, enabled=False)
+
+    first = enqueue_alert_deliveries(_alert(), [active.pk, paused.pk, 999_999])
+    again = enqueue_alert_deliveries(_alert(), [active.pk])
+
+    assert (first, again) == (1, 0)
+    assert store.count_deliveries(endpoint_id=active.pk) == 1
+    assert store.count_deliveries(endpoint_id=paused.pk) == 0
+    assert enqueue_alert_deliveries(_alert("outro"), []) == 0
+
+
+@pytest.fixture
+def active_endpoint(receiver: Receiver) -> NotificationEndpoint:
+    return _endpoint(receiver)
+
+
+async def test_enqueueing_never_raises_even_when_called_wrongly_from_async_code(
+    active_endpoint: NotificationEndpoint, store: EventStore
+) -> None:
+    failures = REGISTRY.get_sample_value("trader_monitor_notification_enqueue_failures_total") or 0.0
+
+    # Do laço de eventos o ORM recusa (SynchronousOnlyOperation): conta como falha, sem derrubar quem chamou.
+    created = enqueue_alert_deliveries(_alert(), [active_endpoint.pk])
+
+    assert created == 0
+    assert REGISTRY.get_sample_value("trader_monitor_notification_enqueue_failures_total") == failures + 1
+    assert store.count_deliveries(endpoint_id=active_endpoint.pk) == 0
