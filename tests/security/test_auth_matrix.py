@@ -26,6 +26,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from events.alerts.models import NotificationEndpoint
 from events.services import rejection_record
 from tests.accounts.factories import PASSWORD, make_user
 from tests.conftest import Signer, event_body
@@ -112,6 +113,30 @@ ROUTES = [
         _api(analyst=403, staff=201),
         lambda who: {"username": f"novo-{who}", "password": "uma-senha-bem-comprida-42"},
     ),
+    # Destinos de notificação de alertas: só administradores.
+    Route("notification-endpoints-list", "GET", "/api/notification-endpoints", _api(analyst=403)),
+    Route(
+        "notification-endpoints-list",
+        "POST",
+        "/api/notification-endpoints",
+        _api(analyst=403, staff=201),
+        lambda who: {"url": "https://93.184.215.14/hook", "description": who},
+    ),
+    Route("notification-endpoints-detail", "GET", "/api/notification-endpoints/{endpoint}", _api(analyst=403)),
+    Route(
+        "notification-endpoints-detail",
+        "DELETE",
+        "/api/notification-endpoints/{endpoint}",
+        _api(analyst=403, staff=204),
+    ),
+    Route(
+        "notification-endpoints-deliveries",
+        "GET",
+        "/api/notification-endpoints/{endpoint}/deliveries",
+        _api(analyst=403),
+    ),
+    # Receptor da demo: só existe com DEBUG.
+    Route("demo-receiver", "GET", "/demo/receiver/", _same(404)),
     # Páginas do painel (sessão).
     Route("dashboard", "GET", "/", _page()),
     Route("trader", "GET", "/traders/u-matriz", _page()),
@@ -169,7 +194,7 @@ def _metrics_token(settings: Any) -> None:
 
 @pytest.fixture
 def objects(client: Client, sign: Signer, store: Any) -> Callable[[], dict[str, str]]:
-    """Um evento novo por requisição (a remoção consome o seu) e uma entrega rejeitada."""
+    """Um evento e um destino novos por requisição (a remoção consome os seus) e uma entrega rejeitada."""
     rejection_record(reason="bad_signature", detail="x", headers={}, body=b"{}", body_size=2, remote_addr="10.0.0.1")
     rejection = str(store.list_rejections(limit=1)[0]["_id"])
 
@@ -178,7 +203,8 @@ def objects(client: Client, sign: Signer, store: Any) -> Callable[[], dict[str, 
         headers = {k: v for k, v in sign(body).items() if k != "content-type"}
         response = client.post("/api/webhook/event", body, content_type="application/json", headers=headers)
         assert response.status_code == HTTPStatus.CREATED
-        return {"event": response.json()["id"], "rejection": rejection}
+        endpoint = NotificationEndpoint.objects.create(url="https://93.184.215.14/hook")
+        return {"event": response.json()["id"], "rejection": rejection, "endpoint": str(endpoint.pk)}
 
     return make
 
