@@ -500,3 +500,26 @@ def test_finished_deliveries_are_never_claimed_and_are_listed_newest_first(adapt
     assert {row["status"] for row in listed} == {"delivered"}
     assert adapter.list_deliveries(endpoint_id=7, limit=1, skip=1)[0]["alertId"] == "old"
     assert adapter.get_delivery(listed[0]["_id"])["alert"]["ruleName"] == "Saque alto"  # type: ignore[index]
+
+
+def test_concurrent_claims_never_hand_the_same_delivery_to_two_senders(adapter: EventStore) -> None:
+    adapter.ensure_indexes()
+    for number in range(30):
+        adapter.enqueue_deliveries(_alert(f"c{number}"), [1], now=NOW)
+    claimed: dict[str, list[Any]] = {"a": [], "b": []}
+    barrier = threading.Barrier(2)
+
+    def claim_all(owner: str) -> None:
+        barrier.wait()
+        while (delivery := adapter.claim_delivery(now=NOW, lease_seconds=60, owner=owner)) is not None:
+            claimed[owner].append(delivery["_id"])
+
+    threads = [threading.Thread(target=claim_all, args=(owner,)) for owner in claimed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    everything_claimed = claimed["a"] + claimed["b"]
+    assert len(everything_claimed) == 30
+    assert len(set(everything_claimed)) == 30
