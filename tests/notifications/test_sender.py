@@ -157,7 +157,7 @@ def test_outcome_and_schedule_rules(settings: Any) -> None:
     rng = random.Random(1)
     schedule = [5, 30, 120, 600, 3600, 21600]
     # A agenda padrão é a da issue: 5 s, 30 s, 2 min, 10 min, 1 h, 6 h.
-    assert settings.NOTIFY_RETRY_SCHEDULE == schedule
+    assert schedule == settings.NOTIFY_RETRY_SCHEDULE
 
     assert [attempt_outcome(code) for code in (200, 204, 299)] == ["delivered"] * 3
     assert [attempt_outcome(code) for code in (408, 429, 500, 599)] == ["retry"] * 4
