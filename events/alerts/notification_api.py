@@ -196,7 +196,11 @@ class NotificationEndpointViewSet(viewsets.ViewSet):
     @extend_schema(
         operation_id="notification_endpoints_partial_update",
         summary="Ativar/desativar destino ou trocar a descrição",
-        description="Reativar (`enabled: true`) zera as falhas seguidas e o motivo da desativação.",
+        description=(
+            "Reativar (`enabled: true`) zera as falhas seguidas e o motivo da desativação. Com o "
+            "destino desativado, entregas pendentes terminam como `failed` (destino desativado) "
+            "quando vencem, sem contar como falha; alertas novos não geram entregas para ele."
+        ),
         tags=["notifications"],
         parameters=[_ENDPOINT_ID],
         request=EndpointUpdateInput,
