@@ -529,6 +529,8 @@ NOTIFY_TIMEOUT_SECONDS: float = env.float("NOTIFY_TIMEOUT_SECONDS", default=5.0)
 NOTIFY_LEASE_SECONDS: int = env.int("NOTIFY_LEASE_SECONDS", default=60)
 # Intervalo entre buscas quando não há entrega vencida.
 NOTIFY_POLL_SECONDS: float = env.float("NOTIFY_POLL_SECONDS", default=1.0)
+# Entregas terminadas (entregues ou falhas) ficam este tanto para consulta (índice TTL).
+NOTIFY_OUTBOX_TTL_DAYS: int = env.int("NOTIFY_OUTBOX_TTL_DAYS", default=30)
 if not NOTIFY_RETRY_SCHEDULE or min(NOTIFY_RETRY_SCHEDULE) <= 0:
     raise ImproperlyConfigured("NOTIFY_RETRY_SCHEDULE: esperas em segundos, > 0, separadas por vírgula.")
 if NOTIFY_DISABLE_AFTER < 1:

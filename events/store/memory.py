@@ -82,6 +82,8 @@ class InMemoryStore:
             (family, level): SortedDict() for family in Family for level in LEVELS
         }
         self._writes_since_prune = 0
+        # Entregas pendentes da caixa de saída: id → (nextAttemptAt, leaseUntil).
+        self._pending: dict[ObjectId, tuple[datetime, datetime | None]] = {}
 
     @property
     def kind(self) -> StoreKind:
@@ -400,16 +402,35 @@ class InMemoryStore:
         return self.quarantine.by_reason()
 
     # --- caixa de saída das notificações -----------------------------------------------
-    # O mongomock não garante atomicidade entre threads: a reivindicação e o registro
-    # passam pela trava do adaptador (no MongoDB, o find_one_and_update já é atômico).
+    # O mongomock não garante atomicidade entre threads: tudo passa pela trava do
+    # adaptador (no MongoDB, o find_one_and_update já é atômico). E uma busca ordenada no
+    # mongomock copia e ordena a coleção inteira (~0,1 s com 500 entregas), enquanto o
+    # remetente consulta a cada segundo. Por isso as pendentes ficam também num índice
+    # deste módulo (id → vencimento, concessão): a reivindicação escolhe por ele e só
+    # toca o mongomock, pelo ``_id``, quando há o que enviar.
 
     def enqueue_deliveries(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> int:
         with self._outbox_lock:
-            return self.outbox.enqueue(alert, endpoint_ids, now=now)
+            created = self.outbox.enqueue(alert, endpoint_ids, now=now)
+            for delivery_id in created:
+                self._pending[delivery_id] = (now, None)
+            return len(created)
 
     def claim_delivery(self, *, now: datetime, lease_seconds: float, owner: str) -> dict[str, Any] | None:
         with self._outbox_lock:
-            return self.outbox.claim(now=now, lease_seconds=lease_seconds, owner=owner)
+            due = [
+                (next_at, delivery_id)
+                for delivery_id, (next_at, lease_until) in self._pending.items()
+                if next_at <= now and (lease_until is None or lease_until <= now)
+            ]
+            for _next_at, delivery_id in sorted(due):
+                claimed = self.outbox.claim(now=now, lease_seconds=lease_seconds, owner=owner, only=delivery_id)
+                if claimed is None:  # já terminada: o índice estava atrás da coleção
+                    self._pending.pop(delivery_id, None)
+                    continue
+                self._pending[delivery_id] = (claimed["nextAttemptAt"], claimed["leaseUntil"])
+                return claimed
+            return None
 
     def finish_delivery_attempt(
         self,
@@ -422,9 +443,14 @@ class InMemoryStore:
         now: datetime,
     ) -> bool:
         with self._outbox_lock:
-            return self.outbox.finish_attempt(
+            recorded = self.outbox.finish_attempt(
                 delivery_id, owner=owner, attempt=attempt, status=status, next_attempt_at=next_attempt_at, now=now
             )
+            if recorded and status == "pending" and next_attempt_at is not None:
+                self._pending[delivery_id] = (next_attempt_at, None)
+            elif recorded:
+                self._pending.pop(delivery_id, None)
+            return recorded
 
     def list_deliveries(self, *, endpoint_id: int, limit: int = 50, skip: int = 0) -> list[dict[str, Any]]:
         with self._outbox_lock:

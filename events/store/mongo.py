@@ -308,7 +308,7 @@ class MongoStore:
     # entrega ou perderia a tentativa. Neles, só a repetição interna do driver.
 
     def enqueue_deliveries(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> int:
-        return self.retry.run("enqueue_deliveries", lambda: self.outbox.enqueue(alert, endpoint_ids, now=now))
+        return self.retry.run("enqueue_deliveries", lambda: len(self.outbox.enqueue(alert, endpoint_ids, now=now)))
 
     def claim_delivery(self, *, now: datetime, lease_seconds: float, owner: str) -> dict[str, Any] | None:
         try:

@@ -11,7 +11,8 @@ Volume baixo (um documento por alerta e destino): os dois adaptadores usam este
 mesmo código, o de memória sobre o mongomock. O enfileiramento é idempotente por
 (``alertId``, ``endpointId``): o ``_id`` da entrega é derivado do par (``delivery_id``),
 então a repetição é recusada pela chave primária mesmo antes do ``ensure_indexes``; o
-índice único sobre o par declara a mesma regra para quem lê a coleção.
+índice único sobre o par declara a mesma regra para quem lê a coleção. Entregas
+terminadas (``finishedAt``) expiram pelo índice TTL depois de ``NOTIFY_OUTBOX_TTL_DAYS``.
 """
 
 from __future__ import annotations
@@ -21,6 +22,7 @@ from datetime import datetime, timedelta
 from typing import Any, Literal
 
 from bson import ObjectId
+from django.conf import settings
 from pymongo import ASCENDING, DESCENDING, ReturnDocument
 from pymongo.collection import Collection
 from pymongo.errors import DuplicateKeyError
@@ -42,7 +44,10 @@ class Outbox:
         self.collection = collection
 
     def declare_indexes(self) -> list[str]:
+        ttl = int(timedelta(days=settings.NOTIFY_OUTBOX_TTL_DAYS).total_seconds())
         return [
+            # Só entregas terminadas têm ``finishedAt``: as pendentes nunca expiram.
+            self.collection.create_index([("finishedAt", ASCENDING)], expireAfterSeconds=ttl),
             self.collection.create_index([("alertId", ASCENDING), ("endpointId", ASCENDING)], unique=True),
             # Busca do remetente: pendentes por vencimento.
             self.collection.create_index([("status", ASCENDING), ("nextAttemptAt", ASCENDING)]),
@@ -50,11 +55,11 @@ class Outbox:
             self.collection.create_index([("endpointId", ASCENDING), ("createdAt", DESCENDING)]),
         ]
 
-    def enqueue(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> int:
-        """Uma entrega pendente por destino; devolve quantas foram criadas (as repetidas não contam)."""
-        created = 0
+    def enqueue(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> list[ObjectId]:
+        """Uma entrega pendente por destino; devolve os ids das criadas (as repetidas não contam)."""
+        created: list[ObjectId] = []
         for endpoint_id in dict.fromkeys(endpoint_ids):
-            document = {
+            document: dict[str, Any] = {
                 "_id": delivery_id(str(alert["id"]), int(endpoint_id)),
                 "alertId": str(alert["id"]),
                 "endpointId": int(endpoint_id),
@@ -71,19 +76,27 @@ class Outbox:
                 self.collection.insert_one(document)
             except DuplicateKeyError:
                 continue
-            created += 1
+            created.append(document["_id"])
         return created
 
-    def claim(self, *, now: datetime, lease_seconds: float, owner: str) -> dict[str, Any] | None:
-        """Reivindica a entrega pendente vencida mais antiga (atômico); ``None`` se não houver."""
+    def claim(
+        self, *, now: datetime, lease_seconds: float, owner: str, only: ObjectId | None = None
+    ) -> dict[str, Any] | None:
+        """Reivindica a entrega pendente vencida mais antiga (atômico); ``None`` se não houver.
+
+        ``only`` restringe a uma entrega (o adaptador em memória já sabe qual venceu).
+        """
+        query: dict[str, Any] = {
+            "status": PENDING,
+            "nextAttemptAt": {"$lte": now},
+            "$or": [{"leaseUntil": None}, {"leaseUntil": {"$lte": now}}],
+        }
+        if only is not None:
+            query["_id"] = only
         claimed: dict[str, Any] | None = self.collection.find_one_and_update(
-            {
-                "status": PENDING,
-                "nextAttemptAt": {"$lte": now},
-                "$or": [{"leaseUntil": None}, {"leaseUntil": {"$lte": now}}],
-            },
+            query,
             {"$set": {"leaseUntil": now + timedelta(seconds=lease_seconds), "leaseOwner": owner}},
-            sort=[("nextAttemptAt", ASCENDING), ("_id", ASCENDING)],
+            sort=None if only is not None else [("nextAttemptAt", ASCENDING), ("_id", ASCENDING)],
             return_document=ReturnDocument.AFTER,
         )
         return claimed
@@ -109,6 +122,7 @@ class Outbox:
                     "leaseUntil": None,
                     "leaseOwner": None,
                     "updatedAt": now,
+                    **({} if status == PENDING else {"finishedAt": now}),
                 },
             },
         )
