@@ -498,13 +498,13 @@ def test_finished_deliveries_are_never_claimed_and_are_listed_newest_first(adapt
     assert adapter.claim_delivery(now=NOW + timedelta(days=1), lease_seconds=60, owner="a") is None
     assert [row["alertId"] for row in listed] == ["new", "old"]
     assert {row["status"] for row in listed} == {"delivered"}
+    assert adapter.list_deliveries(endpoint_id=7, limit=1, skip=1)[0]["alertId"] == "old"
+    assert adapter.get_delivery(listed[0]["_id"])["alert"]["ruleName"] == "Saque alto"  # type: ignore[index]
     # Terminadas ganham finishedAt (o índice TTL as expira); pendentes nunca.
     assert all(row["finishedAt"] == NOW for row in listed)
     adapter.enqueue_deliveries(_alert("pending"), [7], now=NOW)
     (pending,) = [row for row in adapter.list_deliveries(endpoint_id=7, limit=10) if row["alertId"] == "pending"]
     assert "finishedAt" not in pending
-    assert adapter.list_deliveries(endpoint_id=7, limit=1, skip=1)[0]["alertId"] == "old"
-    assert adapter.get_delivery(listed[0]["_id"])["alert"]["ruleName"] == "Saque alto"  # type: ignore[index]
 
 
 def test_concurrent_claims_never_hand_the_same_delivery_to_two_senders(adapter: EventStore) -> None:
