@@ -35,6 +35,12 @@ OPERATIONS = {
     ("/api/alerts", "get"): "alerts_list",
     ("/api/alerts/{alert_id}", "get"): "alerts_retrieve",
     ("/api/alerts/{alert_id}/ack", "post"): "alerts_ack",
+    ("/api/notification-endpoints", "get"): "notification_endpoints_list",
+    ("/api/notification-endpoints", "post"): "notification_endpoints_create",
+    ("/api/notification-endpoints/{endpoint_id}", "get"): "notification_endpoints_retrieve",
+    ("/api/notification-endpoints/{endpoint_id}", "patch"): "notification_endpoints_partial_update",
+    ("/api/notification-endpoints/{endpoint_id}", "delete"): "notification_endpoints_destroy",
+    ("/api/notification-endpoints/{endpoint_id}/deliveries", "get"): "notification_endpoints_deliveries",
 }
 PUBLIC = {"auth_login", "auth_refresh", "auth_logout", "webhook_event"}
 

@@ -16,7 +16,10 @@ Séries expostas (todas com o prefixo ``trader_monitor_``):
 * ``alert_rule_errors_total{kind}`` — regras que falharam ao avaliar um evento (``stats``:
   a estatística da anomalia; ``rules``: leitura das regras); ``alerts_triggered_total{kind,severity}`` — alertas novos;
 * ``websocket_connections`` — conexões WebSocket abertas (soma dos workers vivos);
-* ``insight_calls_total{source,outcome}`` e ``insight_cost_usd_total`` — insights.
+* ``insight_calls_total{source,outcome}`` e ``insight_cost_usd_total`` — insights;
+* ``notifications_enqueued_total``, ``notification_enqueue_failures_total``,
+  ``notification_attempts_total{outcome}`` e ``notification_endpoints_disabled_total`` —
+  entregas de alertas (``events/alerts/sender.py``).
 
 ``/metrics`` exige ``Authorization: Bearer $METRICS_TOKEN`` quando a variável existe; sem
 ela, só responde às redes de ``METRICS_ALLOWED_NETWORKS``.
@@ -100,6 +103,23 @@ INSIGHT_COST = Counter(
     "trader_monitor_insight_cost_usd_total",
     "Custo acumulado (USD) das chamadas ao modelo.",
 )
+NOTIFICATIONS_ENQUEUED = Counter(
+    "trader_monitor_notifications_enqueued_total",
+    "Entregas de alerta gravadas na caixa de saída.",
+)
+NOTIFICATION_ENQUEUE_FAILURES = Counter(
+    "trader_monitor_notification_enqueue_failures_total",
+    "Alertas cujas entregas não puderam ser gravadas (armazenamento indisponível).",
+)
+NOTIFICATION_ATTEMPTS = Counter(
+    "trader_monitor_notification_attempts_total",
+    "Tentativas de entrega de alertas, por resultado (delivered/retry/failed).",
+    ["outcome"],
+)
+NOTIFICATION_ENDPOINTS_DISABLED = Counter(
+    "trader_monitor_notification_endpoints_disabled_total",
+    "Destinos de notificação desativados por falhas seguidas.",
+)
 
 
 # Motivos de rejeição e resultados conhecidos já nascem em zero: uma série que
@@ -120,6 +140,8 @@ REJECTION_REASONS = (
 )
 for _outcome in INGEST_OUTCOMES:
     EVENTS_INGESTED.labels(_outcome)
+for _outcome in ("delivered", "retry", "failed"):
+    NOTIFICATION_ATTEMPTS.labels(_outcome)
 for _reason in REJECTION_REASONS:
     WEBHOOK_REJECTED.labels(_reason)
 for _kind in ("threshold", "frequency", "anomaly", "sequence", "stats", "rules"):

@@ -515,3 +515,30 @@ MONGO_TIMEOUT_MS: int = env.int("MONGO_TIMEOUT_MS", default=700)
 # (O JWT é assinado com JWT_SIGNING_KEY, que por padrão é a DJANGO_SECRET_KEY: trocá-la
 # encerra os tokens emitidos — o access dura JWT_ACCESS_MINUTES, o refresh JWT_REFRESH_DAYS.)
 SECRET_KEY_FALLBACKS: list[str] = env.list("DJANGO_SECRET_KEY_FALLBACKS", default=[])
+
+# --- Notificações de alertas (issue 17) ----------------------------------------
+# Destinos privados, de loopback, link-local e afins são recusados fora do DEBUG, no
+# cadastro e a cada envio (docs/SECURITY.md, "SSRF"); true libera (rede interna confiável).
+NOTIFY_ALLOW_PRIVATE: bool = env.bool("NOTIFY_ALLOW_PRIVATE", default=False)
+# Entregas seguidas que esgotam as tentativas (ou falham de vez) até o destino ser desativado.
+NOTIFY_DISABLE_AFTER: int = env.int("NOTIFY_DISABLE_AFTER", default=5)
+# Esperas (s) antes de cada nova tentativa; esgotadas, a entrega fica "failed". Com jitter de ±20%.
+NOTIFY_RETRY_SCHEDULE: list[int] = [
+    int(item) for item in env.list("NOTIFY_RETRY_SCHEDULE", default=["5", "30", "120", "600", "3600", "21600"])
+]
+# Prazos de cada POST: conexão e cada leitura/escrita; o total é limitado pela concessão.
+NOTIFY_CONNECT_TIMEOUT_SECONDS: float = env.float("NOTIFY_CONNECT_TIMEOUT_SECONDS", default=3.0)
+NOTIFY_TIMEOUT_SECONDS: float = env.float("NOTIFY_TIMEOUT_SECONDS", default=5.0)
+# Concessão (lease) de uma entrega a um remetente: outro só a pega depois que ela vence.
+# Maior que o pior caso de um envio (conexão + leituras), para nunca haver dois ao mesmo tempo.
+NOTIFY_LEASE_SECONDS: int = env.int("NOTIFY_LEASE_SECONDS", default=60)
+# Intervalo entre buscas quando não há entrega vencida.
+NOTIFY_POLL_SECONDS: float = env.float("NOTIFY_POLL_SECONDS", default=1.0)
+# Entregas terminadas (entregues ou falhas) ficam este tanto para consulta (índice TTL).
+NOTIFY_OUTBOX_TTL_DAYS: int = env.int("NOTIFY_OUTBOX_TTL_DAYS", default=30)
+if not NOTIFY_RETRY_SCHEDULE or min(NOTIFY_RETRY_SCHEDULE) <= 0:
+    raise ImproperlyConfigured("NOTIFY_RETRY_SCHEDULE: esperas em segundos, > 0, separadas por vírgula.")
+if NOTIFY_DISABLE_AFTER < 1:
+    raise ImproperlyConfigured("NOTIFY_DISABLE_AFTER deve ser >= 1.")
+if NOTIFY_LEASE_SECONDS <= NOTIFY_CONNECT_TIMEOUT_SECONDS + 2 * NOTIFY_TIMEOUT_SECONDS:
+    raise ImproperlyConfigured("NOTIFY_LEASE_SECONDS deve passar do pior caso de um envio (conexão + 2 prazos).")

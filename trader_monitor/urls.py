@@ -7,6 +7,7 @@ from django.contrib.auth import views as auth_views
 from django.urls import include, path
 from drf_spectacular.views import SpectacularAPIView
 
+from events.alerts.receiver import demo_receiver
 from trader_monitor import health
 from trader_monitor.metrics import metrics_view
 from trader_monitor.openapi import ApiDocsView
@@ -16,12 +17,15 @@ urlpatterns = [
     path("api/", include("events.urls")),
     path("api/", include("events.alerts.urls")),
     path("api/", include("insights.urls")),
+    path("api/", include("events.alerts.notification_urls")),
     path("api/health", health.health, name="health"),
     path("api/health/ready", health.ready, name="health-ready"),
     path("api/schema/", SpectacularAPIView.as_view(), name="schema"),
     path("api/docs/", ApiDocsView.as_view(url_name="schema"), name="docs"),
     path("metrics", metrics_view, name="metrics"),
     path("admin/", admin.site.urls),
+    # Receptor de webhooks da demo (404 fora do DEBUG): confere a assinatura das notificações.
+    path("demo/receiver/", demo_receiver, name="demo-receiver"),
     # Painel, login/logout e troca de idioma.
     path("", include("dashboard.urls")),
     # Das views de conta do Django, só a troca de senha: a recuperação por e-mail não é

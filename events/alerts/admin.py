@@ -78,3 +78,6 @@ class AlertRuleAdmin(_ModelAdmin):
         if not change and obj.created_by_id is None and request.user.is_authenticated:
             obj.created_by_id = request.user.pk
         super().save_model(request, obj, form, change)
+
+# Destinos de notificação e entregas (registro no módulo importado).
+from events.alerts import notification_admin  # noqa: E402, F401

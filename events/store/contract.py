@@ -20,6 +20,7 @@ from bson import ObjectId
 from events.alerts.domain import AlertFilter, AlertPosition
 from events.buckets import Segment
 from events.domain import EventDocument, EventFilter, KeysetPosition, SortField
+from events.store.outbox import DeliveryStatus
 
 StoreKind = Literal["mongodb", "in-memory"]
 GroupBy = Literal["type", "userId"]
@@ -55,7 +56,7 @@ class BucketRow(TypedDict):
 
 
 class EventStore(Protocol):
-    """Eventos, agregações, quarentena de webhooks rejeitados e alertas."""
+    """Eventos, agregações, quarentena de webhooks rejeitados, alertas e a caixa de saída das notificações."""
 
     # Relógio das agregações (quais baldes de curta retenção um evento alimenta); os
     # testes o fixam.
@@ -159,3 +160,24 @@ class EventStore(Protocol):
     def acknowledge_alert(self, alert_id: ObjectId, *, by: str, at: datetime) -> dict[str, Any] | None:
         """Aberto → reconhecido (idempotente: outro estado fica como está); ``None`` se não existe."""
         ...
+    # --- caixa de saída das notificações (outbox.py) ---
+    def enqueue_deliveries(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> int: ...
+
+    def claim_delivery(self, *, now: datetime, lease_seconds: float, owner: str) -> dict[str, Any] | None: ...
+
+    def finish_delivery_attempt(
+        self,
+        delivery_id: ObjectId,
+        *,
+        owner: str,
+        attempt: dict[str, Any],
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+        now: datetime,
+    ) -> bool: ...
+
+    def list_deliveries(self, *, endpoint_id: int, limit: int = 50, skip: int = 0) -> list[dict[str, Any]]: ...
+
+    def count_deliveries(self, *, endpoint_id: int) -> int: ...
+
+    def get_delivery(self, delivery_id: ObjectId) -> dict[str, Any] | None: ...

@@ -10,12 +10,13 @@ Python (``find_one`` por ``_id`` em 50 mil documentos: ~41 ms).
   agregações são dicionários por (família, nível) → balde → chave, atualizados na
   mesma trava da gravação (não há lote pendente: em memória não há queda da qual
   se recuperar — o processo que cai leva os dados junto).
-* A quarentena, de volume baixo, vai para o mongomock pela API pública, com o
-  mesmo código do adaptador de produção (``quarantine.py``).
 * Os alertas e o estado da avaliação (intervalos sem repetição, estatísticas das
   anomalias) ficam em dicionários, com a semântica de ``alerts.py`` (a suíte de contrato
   confere): são lidos ou gravados a cada evento, e no mongomock cada gravação valida e
   copia o documento e cada ``find_one`` por ``_id`` varre a coleção.
+* A quarentena e a caixa de saída das notificações, de volume baixo, vão para o
+  mongomock pela API pública, com o mesmo código do adaptador de produção
+  (``quarantine.py``, ``outbox.py``).
 
 Nada aqui toca atributos privados do mongomock nem substitui métodos dele. Este
 módulo só é importado quando o ``MONGO_URI`` pede o armazenamento em memória; o
@@ -43,6 +44,7 @@ from events.domain import EventDocument, EventFilter, KeysetPosition, SortField
 from events.store import queries
 from events.store.contract import BucketRow, GroupBy, GroupRow, InsertOutcome, StoreKind
 from events.store.events import classify_existing, tombstone
+from events.store.outbox import OUTBOX, DeliveryStatus, Outbox
 from events.store.quarantine import REJECTED, Quarantine
 from events.store.rollups import contributions
 
@@ -67,9 +69,11 @@ class InMemoryStore:
         self.db = self.client[db_name]
         self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.quarantine = Quarantine(self.db[REJECTED])
+        self.outbox = Outbox(self.db[OUTBOX])
         self._lock = threading.RLock()
         # O mongomock não é atômico entre threads: as operações de alerta passam por esta trava.
         self._alerts_lock = threading.Lock()
+        self._outbox_lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
@@ -94,6 +98,8 @@ class InMemoryStore:
         # Os alertas também: gravar no mongomock custava ~2/3 da avaliação (validação e cópias).
         self._alerts: dict[ObjectId, dict[str, Any]] = {}
         self._alerts_by_time: SortedList = SortedList()
+        # Entregas pendentes da caixa de saída: id → (nextAttemptAt, leaseUntil).
+        self._pending: dict[ObjectId, tuple[datetime, datetime | None]] = {}
 
     @property
     def kind(self) -> StoreKind:
@@ -106,7 +112,7 @@ class InMemoryStore:
 
     def ensure_indexes(self) -> list[str]:
         # Os índices dos eventos e das agregações são as estruturas deste módulo.
-        return self.quarantine.declare_indexes()
+        return [*self.quarantine.declare_indexes(), *self.outbox.declare_indexes()]
 
     def drop_all(self) -> None:
         with self._lock:
@@ -467,6 +473,69 @@ class InMemoryStore:
                 found.update(state="acknowledged", ackBy=by, ackAt=at)
             acknowledged: dict[str, Any] = _clone(found)
             return acknowledged
+    # --- caixa de saída das notificações -----------------------------------------------
+    # O mongomock não garante atomicidade entre threads: tudo passa pela trava do
+    # adaptador (no MongoDB, o find_one_and_update já é atômico). E uma busca ordenada no
+    # mongomock copia e ordena a coleção inteira (~0,1 s com 500 entregas), enquanto o
+    # remetente consulta a cada segundo. Por isso as pendentes ficam também num índice
+    # deste módulo (id → vencimento, concessão): a reivindicação escolhe por ele e só
+    # toca o mongomock, pelo ``_id``, quando há o que enviar.
+
+    def enqueue_deliveries(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> int:
+        with self._outbox_lock:
+            created = self.outbox.enqueue(alert, endpoint_ids, now=now)
+            for delivery_id in created:
+                self._pending[delivery_id] = (now, None)
+            return len(created)
+
+    def claim_delivery(self, *, now: datetime, lease_seconds: float, owner: str) -> dict[str, Any] | None:
+        with self._outbox_lock:
+            due = [
+                (next_at, delivery_id)
+                for delivery_id, (next_at, lease_until) in self._pending.items()
+                if next_at <= now and (lease_until is None or lease_until <= now)
+            ]
+            for _next_at, delivery_id in sorted(due):
+                claimed = self.outbox.claim(now=now, lease_seconds=lease_seconds, owner=owner, only=delivery_id)
+                if claimed is None:  # já terminada: o índice estava atrás da coleção
+                    self._pending.pop(delivery_id, None)
+                    continue
+                self._pending[delivery_id] = (claimed["nextAttemptAt"], claimed["leaseUntil"])
+                return claimed
+            return None
+
+    def finish_delivery_attempt(
+        self,
+        delivery_id: ObjectId,
+        *,
+        owner: str,
+        attempt: dict[str, Any],
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        with self._outbox_lock:
+            recorded = self.outbox.finish_attempt(
+                delivery_id, owner=owner, attempt=attempt, status=status, next_attempt_at=next_attempt_at, now=now
+            )
+            if recorded and status == "pending" and next_attempt_at is not None:
+                self._pending[delivery_id] = (next_attempt_at, None)
+            elif recorded:
+                self._pending.pop(delivery_id, None)
+            return recorded
+
+    def list_deliveries(self, *, endpoint_id: int, limit: int = 50, skip: int = 0) -> list[dict[str, Any]]:
+        with self._outbox_lock:
+            return self.outbox.page(endpoint_id=endpoint_id, limit=limit, skip=skip)
+
+    def count_deliveries(self, *, endpoint_id: int) -> int:
+        with self._outbox_lock:
+            return self.outbox.count(endpoint_id=endpoint_id)
+
+    def get_delivery(self, delivery_id: ObjectId) -> dict[str, Any] | None:
+        with self._outbox_lock:
+            return self.outbox.get(delivery_id)
+
 
 def _clone(value: Any) -> Any:
     """Cópia dos contêineres (dict, list); folhas imutáveis (datas, ObjectId, textos, números) são as mesmas.

@@ -3,7 +3,8 @@
 Um ``MongoClient`` por processo (``connect``), com prazo total por operação
 (``timeoutMS``), escritas repetíveis do driver e o nosso ``RetryPolicy`` por cima.
 Eventos em ``events.py``, agregações em ``rollups.py``, quarentena em
-``quarantine.py``; aqui só a composição e o contrato (``contract.EventStore``).
+``quarantine.py``, caixa de saída das notificações em ``outbox.py``; aqui só a
+composição e o contrato (``contract.EventStore``).
 """
 
 from __future__ import annotations
@@ -28,6 +29,7 @@ from events.store.alerts import AlertStore
 from events.store.contract import BucketRow, GroupBy, GroupRow, InsertOutcome, StoreKind
 from events.store.errors import StoreUnavailable
 from events.store.events import COUNTERS, EVENTS, EventCollection
+from events.store.outbox import OUTBOX, DeliveryStatus, Outbox
 from events.store.quarantine import REJECTED, Quarantine
 from events.store.retry import RetryPolicy
 from events.store.rollups import BATCHES, RollupWriter, declare_indexes, rollup_collections, start_background
@@ -92,6 +94,7 @@ class MongoStore:
         )
         self.quarantine = Quarantine(db[REJECTED])
         self.alerts = AlertStore(db)
+        self.outbox = Outbox(db[OUTBOX])
         self.flush_seconds = flush_seconds
         self.recovery_seconds = recovery_seconds
         self._background: tuple[threading.Thread, threading.Event] | None = None
@@ -116,6 +119,7 @@ class MongoStore:
             *declare_indexes(self.db),
             *self.quarantine.declare_indexes(),
             *self.alerts.declare_indexes(),
+            *self.outbox.declare_indexes(),
         ]
 
     def drop_all(self) -> None:
@@ -325,6 +329,47 @@ class MongoStore:
 
     def acknowledge_alert(self, alert_id: ObjectId, *, by: str, at: datetime) -> dict[str, Any] | None:
         return self.retry.run("acknowledge_alert", lambda: self.alerts.acknowledge(alert_id, by=by, at=at))
+    # --- caixa de saída das notificações -----------------------------------------------
+    # O enfileiramento repete com segurança (índice único); a reivindicação e o registro
+    # da tentativa não: uma repetição depois de uma escrita que chegou reivindicaria outra
+    # entrega ou perderia a tentativa. Neles, só a repetição interna do driver.
+
+    def enqueue_deliveries(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> int:
+        return self.retry.run("enqueue_deliveries", lambda: len(self.outbox.enqueue(alert, endpoint_ids, now=now)))
+
+    def claim_delivery(self, *, now: datetime, lease_seconds: float, owner: str) -> dict[str, Any] | None:
+        try:
+            return self.outbox.claim(now=now, lease_seconds=lease_seconds, owner=owner)
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"claim_delivery: {exc}") from exc
+
+    def finish_delivery_attempt(
+        self,
+        delivery_id: ObjectId,
+        *,
+        owner: str,
+        attempt: dict[str, Any],
+        status: DeliveryStatus,
+        next_attempt_at: datetime | None,
+        now: datetime,
+    ) -> bool:
+        try:
+            return self.outbox.finish_attempt(
+                delivery_id, owner=owner, attempt=attempt, status=status, next_attempt_at=next_attempt_at, now=now
+            )
+        except PyMongoError as exc:
+            raise StoreUnavailable(f"finish_delivery_attempt: {exc}") from exc
+
+    def list_deliveries(self, *, endpoint_id: int, limit: int = 50, skip: int = 0) -> list[dict[str, Any]]:
+        return self.retry.run(
+            "list_deliveries", lambda: self.outbox.page(endpoint_id=endpoint_id, limit=limit, skip=skip)
+        )
+
+    def count_deliveries(self, *, endpoint_id: int) -> int:
+        return self.retry.run("count_deliveries", lambda: self.outbox.count(endpoint_id=endpoint_id))
+
+    def get_delivery(self, delivery_id: ObjectId) -> dict[str, Any] | None:
+        return self.retry.run("get_delivery", lambda: self.outbox.get(delivery_id))
 
 
 __all__ = ["BATCHES", "COUNTERS", "EVENTS", "MongoStore", "connect", "rollup_collections"]

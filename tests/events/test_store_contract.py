@@ -585,3 +585,106 @@ def test_acknowledging_is_idempotent_and_keeps_the_first_acknowledger(adapter: E
     assert (again["ackBy"], again["ackAt"]) == (first["ackBy"], first["ackAt"])
     assert adapter.acknowledge_alert(ObjectId(f"{2:024x}"), by="ana", at=NOW) is None
     assert adapter.list_alerts(AlertFilter(state="open"), limit=10) == []
+# --- caixa de saída das notificações --------------------------------------------------
+
+
+def _alert(alert_id: str = "a1") -> dict[str, Any]:
+    return {"id": alert_id, "ruleId": 1, "ruleName": "Saque alto", "userId": "u1", "triggeredAt": NOW}
+
+
+def test_enqueuing_the_same_alert_for_the_same_endpoint_twice_keeps_one_delivery(adapter: EventStore) -> None:
+    adapter.ensure_indexes()
+
+    assert adapter.enqueue_deliveries(_alert(), [1, 2], now=NOW) == 2
+    assert adapter.enqueue_deliveries(_alert(), [2, 3], now=NOW) == 1
+    assert adapter.count_deliveries(endpoint_id=2) == 1
+    assert [adapter.count_deliveries(endpoint_id=n) for n in (1, 3)] == [1, 1]
+
+
+def test_a_claimed_delivery_is_not_claimed_again_until_its_lease_expires(adapter: EventStore) -> None:
+    adapter.ensure_indexes()
+    adapter.enqueue_deliveries(_alert(), [1], now=NOW)
+
+    first = adapter.claim_delivery(now=NOW, lease_seconds=60, owner="a")
+    during = adapter.claim_delivery(now=NOW + timedelta(seconds=59), lease_seconds=60, owner="b")
+    after = adapter.claim_delivery(now=NOW + timedelta(seconds=61), lease_seconds=60, owner="b")
+
+    assert first is not None
+    assert first["leaseOwner"] == "a"
+    assert during is None
+    assert after is not None
+    assert after["_id"] == first["_id"]
+    assert after["leaseOwner"] == "b"
+
+
+def test_only_the_lease_holder_records_the_attempt_and_a_retry_waits_for_its_time(adapter: EventStore) -> None:
+    adapter.ensure_indexes()
+    adapter.enqueue_deliveries(_alert(), [1], now=NOW)
+    claimed = adapter.claim_delivery(now=NOW, lease_seconds=60, owner="a")
+    assert claimed is not None
+    attempt = {"at": NOW, "statusCode": 500, "durationMs": 3}
+
+    stolen = adapter.finish_delivery_attempt(
+        claimed["_id"], owner="b", attempt=attempt, status="failed", next_attempt_at=None, now=NOW
+    )
+    later = NOW + timedelta(seconds=5)
+    recorded = adapter.finish_delivery_attempt(
+        claimed["_id"], owner="a", attempt=attempt, status="pending", next_attempt_at=later, now=NOW
+    )
+
+    assert (stolen, recorded) == (False, True)
+    assert adapter.claim_delivery(now=NOW + timedelta(seconds=4), lease_seconds=60, owner="a") is None
+    again = adapter.claim_delivery(now=NOW + timedelta(seconds=5), lease_seconds=60, owner="a")
+    assert again is not None
+    assert again["attempts"] == [attempt]
+    assert again["status"] == "pending"
+
+
+def test_finished_deliveries_are_never_claimed_and_are_listed_newest_first(adapter: EventStore) -> None:
+    adapter.ensure_indexes()
+    adapter.enqueue_deliveries(_alert("old"), [7], now=NOW - timedelta(minutes=1))
+    adapter.enqueue_deliveries(_alert("new"), [7], now=NOW)
+    adapter.enqueue_deliveries(_alert("other"), [8], now=NOW)
+    for _ in range(3):
+        claimed = adapter.claim_delivery(now=NOW, lease_seconds=60, owner="a")
+        assert claimed is not None
+        attempt = {"at": NOW, "statusCode": 204, "durationMs": 1}
+        adapter.finish_delivery_attempt(
+            claimed["_id"], owner="a", attempt=attempt, status="delivered", next_attempt_at=None, now=NOW
+        )
+
+    listed = adapter.list_deliveries(endpoint_id=7, limit=10)
+
+    assert adapter.claim_delivery(now=NOW + timedelta(days=1), lease_seconds=60, owner="a") is None
+    assert [row["alertId"] for row in listed] == ["new", "old"]
+    assert {row["status"] for row in listed} == {"delivered"}
+    assert adapter.list_deliveries(endpoint_id=7, limit=1, skip=1)[0]["alertId"] == "old"
+    assert adapter.get_delivery(listed[0]["_id"])["alert"]["ruleName"] == "Saque alto"  # type: ignore[index]
+    # Terminadas ganham finishedAt (o índice TTL as expira); pendentes nunca.
+    assert all(row["finishedAt"] == NOW for row in listed)
+    adapter.enqueue_deliveries(_alert("pending"), [7], now=NOW)
+    (pending,) = [row for row in adapter.list_deliveries(endpoint_id=7, limit=10) if row["alertId"] == "pending"]
+    assert "finishedAt" not in pending
+
+
+def test_concurrent_claims_never_hand_the_same_delivery_to_two_senders(adapter: EventStore) -> None:
+    adapter.ensure_indexes()
+    for number in range(30):
+        adapter.enqueue_deliveries(_alert(f"c{number}"), [1], now=NOW)
+    claimed: dict[str, list[Any]] = {"a": [], "b": []}
+    barrier = threading.Barrier(2)
+
+    def claim_all(owner: str) -> None:
+        barrier.wait()
+        while (delivery := adapter.claim_delivery(now=NOW, lease_seconds=60, owner=owner)) is not None:
+            claimed[owner].append(delivery["_id"])
+
+    threads = [threading.Thread(target=claim_all, args=(owner,)) for owner in claimed]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join(timeout=60)
+
+    everything_claimed = claimed["a"] + claimed["b"]
+    assert len(everything_claimed) == 30
+    assert len(set(everything_claimed)) == 30

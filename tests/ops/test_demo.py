@@ -10,12 +10,14 @@ import subprocess
 import sys
 import time
 from collections.abc import Iterator
+from datetime import UTC, datetime
 from http import HTTPStatus
 from pathlib import Path
 
 import httpx
 import pytest
 from prometheus_client.parser import text_string_to_metric_families
+from standardwebhooks.webhooks import Webhook
 
 pytestmark = pytest.mark.slow
 
@@ -90,6 +92,21 @@ def test_demo_serves_seeded_app_with_live_signed_feed_and_stops_cleanly_on_ctrl_
         wait_until(lambda: client.get("/api/health").status_code == HTTPStatus.OK, process, "o /api/health")
         # O feed entrega pelo caminho HTTP real do webhook, com assinatura verificada.
         wait_until(lambda: created_count(client) >= 3, process, "eventos ao vivo aceitos")
+        # Notificações: o destino semeado aponta para o receptor embutido, que confere a assinatura.
+        access = client.post("/api/auth/login", json={"username": "admin", "password": "senha-da-demo-123"})
+        auth = {"Authorization": f"Bearer {access.json()['access']}"}
+        (endpoint,) = client.get("/api/notification-endpoints", headers=auth).json()
+        secret = client.get(f"/api/notification-endpoints/{endpoint['id']}", headers=auth).json()["secret"]
+        body = '{"type":"alert.triggered","timestamp":"2026-12-01T12:00:00.000Z","data":{"id":"al-demo"}}'
+        moment = datetime.now(UTC)
+        signed = {
+            "webhook-id": "msg_demo",
+            "webhook-timestamp": str(int(moment.timestamp())),
+            "webhook-signature": Webhook(secret).sign("msg_demo", moment, body),
+            "content-type": "application/json",
+        }
+        receiver_ok = client.post("/demo/receiver/", content=body, headers=signed)
+        receiver_forged = client.post("/demo/receiver/", content=body, headers={**signed, "webhook-signature": "v1,AA"})
         static = client.get("/static/admin/css/base.css")
         ready = client.get("/api/health/ready")
         admin_login = client.get("/admin/login/")
@@ -106,6 +123,9 @@ def test_demo_serves_seeded_app_with_live_signed_feed_and_stops_cleanly_on_ctrl_
     exit_code = process.wait(timeout=30)
     output = log.read_text()
 
+    assert endpoint["url"] == f"{base_url}/demo/receiver/"
+    assert (receiver_ok.status_code, receiver_forged.status_code) == (HTTPStatus.OK, HTTPStatus.UNAUTHORIZED)
+    assert f"Notificações:  regras da demo → {base_url}/demo/receiver/" in output
     assert static.status_code == HTTPStatus.OK
     assert ready.json()["checks"]["store"] == "ok"
     assert admin_login.status_code == HTTPStatus.OK

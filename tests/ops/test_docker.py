@@ -146,7 +146,7 @@ def test_entrypoint_migrates_ensures_indexes_resets_metrics_and_execs(tmp_path: 
 def test_compose_declares_backend_mongo_and_redis_with_healthchecks() -> None:
     spec = compose()
 
-    assert set(spec["services"]) == {"backend", "mongo", "redis"}
+    assert set(spec["services"]) == {"backend", "notifications", "mongo", "redis"}
     assert "mongo_data" in spec["volumes"]
     assert "mongo_data:/data/db" in spec["services"]["mongo"]["volumes"]
     assert "mongosh" in spec["services"]["mongo"]["healthcheck"]["test"]
@@ -160,6 +160,20 @@ def test_compose_declares_backend_mongo_and_redis_with_healthchecks() -> None:
         "mongo": {"condition": "service_healthy"},
         "redis": {"condition": "service_healthy"},
     }
+
+
+def test_compose_runs_the_notification_sender_from_the_same_image_after_the_backend() -> None:
+    services = compose()["services"]
+    sender = services["notifications"]
+
+    assert sender["command"] == ["python", "manage.py", "deliver_notifications"]
+    assert sender["image"] == services["backend"]["image"]
+    assert sender["build"] == services["backend"]["build"]
+    assert sender["environment"]["MONGO_URI"] == services["backend"]["environment"]["MONGO_URI"]
+    assert sender["environment"]["DATABASE_URL"] == services["backend"]["environment"]["DATABASE_URL"]
+    assert sender["environment"]["RUN_MIGRATIONS"] == "false"
+    assert sender["depends_on"]["backend"] == {"condition": "service_healthy"}
+    assert sender["healthcheck"] == {"disable": True}
 
 
 def test_compose_wires_services_and_requires_secrets_from_env_file() -> None:

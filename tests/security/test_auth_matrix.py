@@ -28,7 +28,7 @@ from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
-from events.alerts.models import AlertRule
+from events.alerts.models import AlertRule, NotificationEndpoint
 from events.services import rejection_record
 from tests.accounts.factories import PASSWORD, make_user
 from tests.conftest import Signer, event_body
@@ -128,6 +128,30 @@ ROUTES = [
         lambda who: {"name": who, "kind": "threshold", "eventType": "withdraw", "op": ">", "threshold": 1},
     ),
     Route("alert-rules-detail", "DELETE", "/api/alert-rules/{rule}", _api(analyst=403, staff=204)),
+    # Destinos de notificação de alertas: só administradores.
+    Route("notification-endpoints-list", "GET", "/api/notification-endpoints", _api(analyst=403)),
+    Route(
+        "notification-endpoints-list",
+        "POST",
+        "/api/notification-endpoints",
+        _api(analyst=403, staff=201),
+        lambda who: {"url": "https://93.184.215.14/hook", "description": who},
+    ),
+    Route("notification-endpoints-detail", "GET", "/api/notification-endpoints/{endpoint}", _api(analyst=403)),
+    Route(
+        "notification-endpoints-detail",
+        "DELETE",
+        "/api/notification-endpoints/{endpoint}",
+        _api(analyst=403, staff=204),
+    ),
+    Route(
+        "notification-endpoints-deliveries",
+        "GET",
+        "/api/notification-endpoints/{endpoint}/deliveries",
+        _api(analyst=403),
+    ),
+    # Receptor da demo: só existe com DEBUG.
+    Route("demo-receiver", "GET", "/demo/receiver/", _same(404)),
     # Páginas do painel (sessão).
     Route("dashboard", "GET", "/", _page()),
     Route("trader", "GET", "/traders/u-matriz", _page()),
@@ -185,7 +209,7 @@ def _metrics_token(settings: Any) -> None:
 
 @pytest.fixture
 def objects(client: Client, sign: Signer, store: Any) -> Callable[[], dict[str, str]]:
-    """Um evento, uma regra e um alerta novos por requisição (a remoção consome os seus) e uma entrega rejeitada."""
+    """Um evento, uma regra, um alerta e um destino novos por requisição (a remoção consome os seus) e uma entrega rejeitada."""
     rejection_record(reason="bad_signature", detail="x", headers={}, body=b"{}", body_size=2, remote_addr="10.0.0.1")
     rejection = str(store.list_rejections(limit=1)[0]["_id"])
 
@@ -212,7 +236,14 @@ def objects(client: Client, sign: Signer, store: Any) -> Callable[[], dict[str, 
                 "message": "matriz",
             }
         )
-        return {"event": response.json()["id"], "rejection": rejection, "rule": str(rule.id), "alert": str(alert)}
+        endpoint = NotificationEndpoint.objects.create(url="https://93.184.215.14/hook")
+        return {
+            "event": response.json()["id"],
+            "rejection": rejection,
+            "rule": str(rule.id),
+            "alert": str(alert),
+            "endpoint": str(endpoint.pk),
+        }
 
     return make
 

@@ -34,6 +34,7 @@ from django.core.management.base import BaseCommand, CommandError, CommandParser
 from tqdm import tqdm
 
 from events import webhook
+from events.alerts.demo import RECEIVER_PATH, SenderThread, demo_notifications_seed
 from events.management.commands.seed import DEFAULT_DAYS, DEFAULT_SEED, DEFAULT_USERS, user_ensure
 from events.management.commands.send_event import curl_command, delivery_build
 from events.store import get_store
@@ -185,6 +186,7 @@ class Command(BaseCommand):
                 progress=bar.update,
             )
         store.ensure_indexes()
+        demo_endpoint = demo_notifications_seed(base_url=base_url)
 
         server = uvicorn.Server(
             uvicorn.Config(
@@ -206,8 +208,15 @@ class Command(BaseCommand):
                 is_stopping=lambda: server.should_exit,
             )
             feed.start()
+        # O remetente de notificações roda aqui dentro: o armazenamento em memória é deste processo.
+        notifications = SenderThread()
+        notifications.start()
 
         self._banner(base_url, options, password, secret, seeded.inserted, feed is not None)
+        self.stdout.write(
+            f"  Notificações:  regras da demo → {base_url}{RECEIVER_PATH} (confere a assinatura); entregas em "
+            f"{base_url}/admin/alerts/notificationendpoint/{demo_endpoint.pk}/deliveries/\n"
+        )
         previous = {sig: signal.signal(sig, _raise_shutdown) for sig in (signal.SIGINT, signal.SIGTERM)}
         try:
             server.run(sockets=[sock])
@@ -219,6 +228,8 @@ class Command(BaseCommand):
             if feed is not None:
                 feed.stop()
                 feed.join(timeout=10)
+            notifications.stop()
+            notifications.join(timeout=10)
             store.close()
         delivered = sum(feed.statuses.values()) if feed else 0
         self.stdout.write(f"Demo encerrada ({delivered} eventos ao vivo entregues; agregações gravadas).")
