@@ -176,7 +176,7 @@ export function alertItem(alert, { traderHref, onAck, onShowEvents }) {
         type: "button",
         className: "button-secondary alert-events",
         text: gettext("Ver eventos"),
-        "aria-label": interpolate(gettext("Ver na tabela os eventos do alerta %(rule)s de %(user)s"), {
+        "aria-label": interpolate(gettext("Ver eventos do alerta %(rule)s de %(user)s"), {
           rule: alert.ruleName,
           user: alert.userId,
         }),

@@ -299,7 +299,8 @@ function renderRank(id, rows, describe) {
 // --- alertas disparados: painel, selo, marcas e filtro ------------------------------------------
 
 const alertList = byId("alerts-list");
-const alertFilter = { value: "" };
+// value: "" (todos), "*" (só com alerta) ou o id de um alerta; ids: os eventIds da origem atual.
+const alertFilter = { value: "", ids: "" };
 const alertSelect = byId("filter-alert");
 
 const alertCenter = new AlertCenter({
@@ -340,6 +341,8 @@ function renderAlerts(center) {
     );
   }
   renderAlertOptions(center);
+  // Filtrada por alerta, a tabela acompanha os alertas que chegaram (ou a primeira leitura).
+  if (alertFilter.value && alertFilter.ids !== idsKey(alertFilter.value)) table.setSource(alertSource(alertFilter.value));
   markFlagged(table.body, center, "td:first-child");
   markFlagged(feedList, center);
 }
@@ -380,7 +383,12 @@ async function acknowledgeAlert(alert, button) {
 
 // Eventos do alerta (id) ou de todos os alertas conhecidos ("*"): filtro no cliente sobre os
 // eventIds (a listagem /api/events não filtra por alerta). "*" respeita os filtros da página.
+function idsKey(value) {
+  return alertCenter.eventIds(value === "*" ? "" : value).join(",");
+}
+
 function alertSource(value) {
+  alertFilter.ids = idsKey(value);
   if (value === "*") {
     return alertEventsSource({
       eventsUrl: config.api.events,
