@@ -26,7 +26,7 @@ from accounts.permissions import IsStaff
 from events.domain import EventFilter, EventPayload, parse_event_id
 from events.export import CSV_COLUMNS, EXPORT_FORMATS, AsyncExportStream, ChunkSource, ExportStream
 from events.export import filename as export_filename
-from events.feed.publish import event_broadcast
+from events.feed.publish import alert_broadcast, event_broadcast
 from events.selectors import event_get, event_iter, event_list, summary_cached, timeseries_compute
 from events.serializers import (
     SORTS,
@@ -153,6 +153,8 @@ class WebhookEventView(APIView):
         result = process_delivery(delivery)
         if result.broadcast is not None:
             async_to_sync(event_broadcast)(event=result.broadcast, cursor=result.cursor)
+        for alert in result.alerts:
+            async_to_sync(alert_broadcast)(alert=alert)
         return Response(result.body, status=result.status, headers=result.headers)
 
 

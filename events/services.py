@@ -31,6 +31,8 @@ class IngestResult:
     status: InsertStatus
     event: dict[str, Any]
     cursor: int
+    # Alertas novos que este evento disparou (JSON público), para a difusão ao vivo.
+    alerts: tuple[dict[str, Any], ...] = ()
 
 
 def event_ingest(
@@ -57,7 +59,26 @@ def event_ingest(
         return IngestResult("deleted", {"id": str(outcome.document["_id"])}, 0)
     if outcome.status != "conflict":
         metrics.EVENTS_INGESTED.labels(outcome.status).inc()
-    return IngestResult(outcome.status, event_to_json(outcome.document), int(outcome.document["seq"]))
+    alerts: list[dict[str, Any]] = []
+    if outcome.status == "created":
+        alerts = alerts_on_event(event=outcome.document)
+    return IngestResult(
+        outcome.status, event_to_json(outcome.document), int(outcome.document["seq"]), alerts=tuple(alerts)
+    )
+
+
+def alerts_on_event(*, event: dict[str, Any]) -> list[dict[str, Any]]:
+    """Avalia as regras habilitadas contra um evento recém-gravado; nunca lança (a ingestão já terminou)."""
+    from events.alerts.cache import rules_enabled
+    from events.alerts.evaluate import alerts_evaluate
+
+    try:
+        rules = rules_enabled()
+    except Exception:
+        metrics.ALERT_RULE_ERRORS.labels("rules").inc()
+        logger.exception("regras de alerta indisponíveis; evento %s gravado sem avaliação", event.get("_id"))
+        return []
+    return alerts_evaluate(event=event, store=get_store(), rules=rules)
 
 
 def event_delete(*, event_id: ObjectId) -> bool:

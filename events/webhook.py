@@ -29,7 +29,7 @@ from django_ratelimit.core import get_usage
 from standardwebhooks.webhooks import Webhook, WebhookVerificationError
 
 from events.domain import IdempotencyKey, PayloadError, body_hash, parse_payload
-from events.feed.publish import event_broadcast
+from events.feed.publish import alert_broadcast, event_broadcast
 from events.services import event_ingest, rejection_record
 from events.store import StoreUnavailable, run_store
 from trader_monitor import metrics
@@ -67,6 +67,7 @@ class WebhookResponse:
     headers: dict[str, str] = field(default_factory=dict)
     broadcast: dict[str, Any] | None = None
     cursor: int = 0
+    alerts: tuple[dict[str, Any], ...] = ()
 
 
 @cache
@@ -257,7 +258,7 @@ def process_delivery(delivery: Delivery) -> WebhookResponse:
         )
     if result.status == "duplicate":
         return WebhookResponse(200, body)
-    return WebhookResponse(201, body, broadcast=result.event, cursor=result.cursor)
+    return WebhookResponse(201, body, broadcast=result.event, cursor=result.cursor, alerts=result.alerts)
 
 
 async def process_delivery_async(delivery: Delivery) -> WebhookResponse:
@@ -265,6 +266,8 @@ async def process_delivery_async(delivery: Delivery) -> WebhookResponse:
     response = await run_store(process_delivery, delivery)
     if response.broadcast is not None:
         await event_broadcast(event=response.broadcast, cursor=response.cursor)
+    for alert in response.alerts:
+        await alert_broadcast(alert=alert)
     return response
 
 

@@ -27,6 +27,14 @@ OPERATIONS = {
     ("/api/events/{event_id}", "get"): "events_retrieve",
     ("/api/events/{event_id}", "delete"): "events_destroy",
     ("/api/webhook/event", "post"): "webhook_event",
+    ("/api/alert-rules", "get"): "alert_rules_list",
+    ("/api/alert-rules", "post"): "alert_rules_create",
+    ("/api/alert-rules/{id}", "get"): "alert_rules_retrieve",
+    ("/api/alert-rules/{id}", "patch"): "alert_rules_partial_update",
+    ("/api/alert-rules/{id}", "delete"): "alert_rules_destroy",
+    ("/api/alerts", "get"): "alerts_list",
+    ("/api/alerts/{alert_id}", "get"): "alerts_retrieve",
+    ("/api/alerts/{alert_id}/ack", "post"): "alerts_ack",
 }
 PUBLIC = {"auth_login", "auth_refresh", "auth_logout", "webhook_event"}
 

@@ -13,6 +13,8 @@ Séries expostas (todas com o prefixo ``trader_monitor_``):
   ``invalid_payload``, ``conflict``, ``rate_limited``…);
 * ``broadcast_failures_total`` — falhas ao publicar ``new_event``;
 * ``store_errors_total{operation}`` — erros do MongoDB, por operação;
+* ``alert_rule_errors_total{kind}`` — regras que falharam ao avaliar um evento (``stats``:
+  a estatística da anomalia; ``rules``: leitura das regras); ``alerts_triggered_total{kind,severity}`` — alertas novos;
 * ``websocket_connections`` — conexões WebSocket abertas (soma dos workers vivos);
 * ``insight_calls_total{source,outcome}`` e ``insight_cost_usd_total`` — insights.
 
@@ -79,6 +81,16 @@ SOCKETIO_CONNECTIONS = Gauge(
     "Clientes Socket.IO autenticados no feed (por namespace conectado).",
     multiprocess_mode="livesum",
 )
+ALERT_RULE_ERRORS = Counter(
+    "trader_monitor_alert_rule_errors_total",
+    "Regras de alerta que falharam ao avaliar um evento (o evento fica gravado), por tipo de regra.",
+    ["kind"],
+)
+ALERTS_TRIGGERED = Counter(
+    "trader_monitor_alerts_triggered_total",
+    "Alertas novos, por tipo de regra e severidade.",
+    ["kind", "severity"],
+)
 INSIGHT_CALLS = Counter(
     "trader_monitor_insight_calls_total",
     "Gerações de insight, por origem e resultado.",
@@ -110,6 +122,8 @@ for _outcome in INGEST_OUTCOMES:
     EVENTS_INGESTED.labels(_outcome)
 for _reason in REJECTION_REASONS:
     WEBHOOK_REJECTED.labels(_reason)
+for _kind in ("threshold", "frequency", "anomaly", "sequence", "stats", "rules"):
+    ALERT_RULE_ERRORS.labels(_kind)
 
 if os.environ.get("PROMETHEUS_MULTIPROC_DIR"):
     # Um worker que termina deixa de contar nas séries "live" (conexões WebSocket).

@@ -394,6 +394,11 @@ SPECTACULAR_SETTINGS["POSTPROCESSING_HOOKS"] = [
     "trader_monitor.openapi.pydantic_nullable",
 ]
 
+# --- Alertas (events/alerts/) -------------------------------------------------
+# Cada processo confere se as regras mudaram no banco no máximo a cada tantos segundos
+# (mudanças feitas no próprio processo valem na hora): events/alerts/cache.py.
+ALERT_RULES_RECHECK_SECONDS: float = env.float("ALERT_RULES_RECHECK_SECONDS", default=2.0)
+
 # --- Tempo real: WebSocket /ws/events/ (events/feed/) -------------------------
 # Prazo para a 1ª mensagem {"type": "auth", "token": …} quando não há sessão.
 WS_AUTH_TIMEOUT_SECONDS: float = env.float("WS_AUTH_TIMEOUT_SECONDS", default=5.0)

@@ -14,6 +14,7 @@ from trader_monitor.openapi import ApiDocsView
 urlpatterns = [
     path("api/auth/", include("accounts.urls")),
     path("api/", include("events.urls")),
+    path("api/", include("events.alerts.urls")),
     path("api/", include("insights.urls")),
     path("api/health", health.health, name="health"),
     path("api/health/ready", health.ready, name="health-ready"),

@@ -1,4 +1,4 @@
-"""Difusão de eventos novos para os feeds ao vivo, sempre depois da gravação confirmada."""
+"""Difusão de eventos e alertas novos para os feeds ao vivo, sempre depois da gravação confirmada."""
 
 from __future__ import annotations
 
@@ -28,5 +28,22 @@ async def event_broadcast(*, event: dict[str, Any], cursor: int) -> bool:
     except Exception:
         metrics.BROADCAST_FAILURES.inc()
         logger.exception("falha ao difundir new_event", extra={"event_id": event["id"]})
+        return False
+    return True
+
+
+async def alert_broadcast(*, alert: dict[str, Any]) -> bool:
+    """Publica ``alert.new`` no mesmo grupo dos eventos; como ``event_broadcast``, nunca lança.
+
+    O alerta já está gravado: uma falha aqui só atrasa o painel, que o lê em ``GET /api/alerts``.
+    """
+    layer = get_channel_layer()
+    if layer is None:
+        return False
+    try:
+        await layer.group_send(EVENTS_GROUP, {"type": "alert.new", "alert": alert})
+    except Exception:
+        metrics.BROADCAST_FAILURES.inc()
+        logger.exception("falha ao difundir alert.new", extra={"alert_id": alert["id"]})
         return False
     return True

@@ -12,11 +12,12 @@ from __future__ import annotations
 
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
-from datetime import datetime
+from datetime import datetime, timedelta
 from typing import Any, Literal, Protocol, TypedDict
 
 from bson import ObjectId
 
+from events.alerts.domain import AlertFilter, AlertPosition
 from events.buckets import Segment
 from events.domain import EventDocument, EventFilter, KeysetPosition, SortField
 
@@ -54,7 +55,7 @@ class BucketRow(TypedDict):
 
 
 class EventStore(Protocol):
-    """Eventos, agregações e quarentena de webhooks rejeitados."""
+    """Eventos, agregações, quarentena de webhooks rejeitados e alertas."""
 
     # Relógio das agregações (quais baldes de curta retenção um evento alimenta); os
     # testes o fixam.
@@ -130,3 +131,31 @@ class EventStore(Protocol):
     def get_rejection(self, rejection_id: ObjectId) -> dict[str, Any] | None: ...
 
     def rejections_by_reason(self) -> dict[str, int]: ...
+
+    # --- alertas (events/store/alerts.py) ---
+    def insert_alert(self, alert: dict[str, Any]) -> bool:
+        """Grava o alerta; ``False`` se o ``_id`` (regra, usuário, gatilho) já existe."""
+        ...
+
+    def claim_alert_cooldown(self, key: str, *, at: datetime, cooldown: timedelta, claim: str) -> bool:
+        """Atômico entre processos: ``True`` para um só reivindicador por intervalo."""
+        ...
+
+    def add_alert_sample(self, key: str, value: float, *, sample_id: str) -> tuple[int, float, float]:
+        """Soma o valor à estatística (Welford) e devolve a de antes: ``(n, média, m2)``.
+
+        Atômico entre processos; repetir o mesmo ``sample_id`` logo em seguida não soma de novo.
+        """
+        ...
+
+    def get_alert(self, alert_id: ObjectId) -> dict[str, Any] | None: ...
+
+    def list_alerts(
+        self, alert_filter: AlertFilter, *, limit: int, after: AlertPosition | None = None
+    ) -> list[dict[str, Any]]:
+        """Mais recentes primeiro (``triggeredAt``, ``_id``), depois da posição ``after``."""
+        ...
+
+    def acknowledge_alert(self, alert_id: ObjectId, *, by: str, at: datetime) -> dict[str, Any] | None:
+        """Aberto → reconhecido (idempotente: outro estado fica como está); ``None`` se não existe."""
+        ...

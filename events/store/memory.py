@@ -10,8 +10,10 @@ Python (``find_one`` por ``_id`` em 50 mil documentos: ~41 ms).
   agregações são dicionários por (família, nível) → balde → chave, atualizados na
   mesma trava da gravação (não há lote pendente: em memória não há queda da qual
   se recuperar — o processo que cai leva os dados junto).
-* A quarentena, de volume baixo, vai para o mongomock pela API pública, com o
-  mesmo código do adaptador de produção (``quarantine.py``).
+* A quarentena e os alertas, de volume baixo, vão para o mongomock pela API pública,
+  com o mesmo código do adaptador de produção (``quarantine.py``, ``alerts.py``); o estado
+  que a avaliação lê a cada evento (intervalos sem repetição, estatísticas das anomalias)
+  fica em dicionários, com a mesma semântica (a suíte de contrato confere).
 
 Nada aqui toca atributos privados do mongomock nem substitui métodos dele. Este
 módulo só é importado quando o ``MONGO_URI`` pede o armazenamento em memória; o
@@ -32,9 +34,12 @@ import mongomock
 from bson import ObjectId
 from sortedcontainers import SortedDict, SortedList
 
+from events.alerts.domain import AlertFilter, AlertPosition
+from events.alerts.rules import Stats
 from events.buckets import LEVELS, MINUTE_TTL, Family, Level, Segment
 from events.domain import EventDocument, EventFilter, KeysetPosition, SortField
 from events.store import queries
+from events.store.alerts import AlertStore
 from events.store.contract import BucketRow, GroupBy, GroupRow, InsertOutcome, StoreKind
 from events.store.events import classify_existing, tombstone
 from events.store.quarantine import REJECTED, Quarantine
@@ -61,7 +66,10 @@ class InMemoryStore:
         self.db = self.client[db_name]
         self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.quarantine = Quarantine(self.db[REJECTED])
+        self.alerts = AlertStore(self.db)
         self._lock = threading.RLock()
+        # O mongomock não é atômico entre threads: as operações de alerta passam por esta trava.
+        self._alerts_lock = threading.Lock()
         self._reset()
 
     def _reset(self) -> None:
@@ -78,6 +86,11 @@ class InMemoryStore:
             (family, level): SortedDict() for family in Family for level in LEVELS
         }
         self._writes_since_prune = 0
+        # Estado da avaliação dos alertas: (regra, usuário) → (próximo disparo, quem reivindicou) e
+        # (tipo, usuário) → (estatística, última amostra, estatística antes dela). Em dicionários,
+        # não no mongomock: cada evento os lê, e um find_one por _id no mongomock varre a coleção.
+        self._cooldowns: dict[str, tuple[datetime, str]] = {}
+        self._samples: dict[str, tuple[Stats, str, Stats]] = {}
 
     @property
     def kind(self) -> StoreKind:
@@ -90,7 +103,7 @@ class InMemoryStore:
 
     def ensure_indexes(self) -> list[str]:
         # Os índices dos eventos e das agregações são as estruturas deste módulo.
-        return self.quarantine.declare_indexes()
+        return [*self.quarantine.declare_indexes(), *self.alerts.declare_indexes()]
 
     def drop_all(self) -> None:
         with self._lock:
@@ -394,6 +407,46 @@ class InMemoryStore:
 
     def rejections_by_reason(self) -> dict[str, int]:
         return self.quarantine.by_reason()
+
+    # --- alertas ---------------------------------------------------------------------
+
+    def insert_alert(self, alert: dict[str, Any]) -> bool:
+        with self._alerts_lock:
+            return self.alerts.insert(alert)
+
+    def claim_alert_cooldown(self, key: str, *, at: datetime, cooldown: timedelta, claim: str) -> bool:
+        """A mesma regra de ``AlertStore.claim_cooldown``, num dicionário sob a trava."""
+        with self._alerts_lock:
+            current = self._cooldowns.get(key)
+            if current is not None and current[0] > at:
+                return current[1] == claim
+            self._cooldowns[key] = (at + cooldown, claim)
+            return True
+
+    def add_alert_sample(self, key: str, value: float, *, sample_id: str) -> tuple[int, float, float]:
+        """A mesma regra de ``AlertStore.add_sample``, num dicionário sob a trava."""
+        with self._alerts_lock:
+            current = self._samples.get(key)
+            if current is not None and current[1] == sample_id:
+                before = current[2]
+            else:
+                before = current[0] if current is not None else Stats()
+                self._samples[key] = (before.add(value), sample_id, before)
+            return before.n, before.mean, before.m2
+
+    def get_alert(self, alert_id: ObjectId) -> dict[str, Any] | None:
+        with self._alerts_lock:
+            return self.alerts.get(alert_id)
+
+    def list_alerts(
+        self, alert_filter: AlertFilter, *, limit: int, after: AlertPosition | None = None
+    ) -> list[dict[str, Any]]:
+        with self._alerts_lock:
+            return self.alerts.page(alert_filter, limit=limit, after=after)
+
+    def acknowledge_alert(self, alert_id: ObjectId, *, by: str, at: datetime) -> dict[str, Any] | None:
+        with self._alerts_lock:
+            return self.alerts.acknowledge(alert_id, by=by, at=at)
 
 
 def _clone(value: Any) -> Any:

@@ -20,9 +20,11 @@ from pymongo import MongoClient
 from pymongo.database import Database
 from pymongo.errors import PyMongoError
 
+from events.alerts.domain import AlertFilter, AlertPosition
 from events.buckets import Family, Segment
 from events.domain import EventDocument, EventFilter, KeysetPosition, SortField
 from events.store import queries
+from events.store.alerts import AlertStore
 from events.store.contract import BucketRow, GroupBy, GroupRow, InsertOutcome, StoreKind
 from events.store.errors import StoreUnavailable
 from events.store.events import COUNTERS, EVENTS, EventCollection
@@ -89,6 +91,7 @@ class MongoStore:
             settle_timeout=10.0,
         )
         self.quarantine = Quarantine(db[REJECTED])
+        self.alerts = AlertStore(db)
         self.flush_seconds = flush_seconds
         self.recovery_seconds = recovery_seconds
         self._background: tuple[threading.Thread, threading.Event] | None = None
@@ -108,7 +111,12 @@ class MongoStore:
         return True
 
     def ensure_indexes(self) -> list[str]:
-        return [*self.events.declare_indexes(), *declare_indexes(self.db), *self.quarantine.declare_indexes()]
+        return [
+            *self.events.declare_indexes(),
+            *declare_indexes(self.db),
+            *self.quarantine.declare_indexes(),
+            *self.alerts.declare_indexes(),
+        ]
 
     def drop_all(self) -> None:
         for name in self.db.list_collection_names():
@@ -293,6 +301,30 @@ class MongoStore:
 
     def rejections_by_reason(self) -> dict[str, int]:
         return self.retry.run("rejections_by_reason", self.quarantine.by_reason)
+
+    # --- alertas ---------------------------------------------------------------------
+
+    def insert_alert(self, alert: dict[str, Any]) -> bool:
+        return self.retry.run("insert_alert", lambda: self.alerts.insert(alert))
+
+    def claim_alert_cooldown(self, key: str, *, at: datetime, cooldown: timedelta, claim: str) -> bool:
+        return self.retry.run(
+            "claim_alert_cooldown", lambda: self.alerts.claim_cooldown(key, at=at, cooldown=cooldown, claim=claim)
+        )
+
+    def add_alert_sample(self, key: str, value: float, *, sample_id: str) -> tuple[int, float, float]:
+        return self.retry.run("add_alert_sample", lambda: self.alerts.add_sample(key, value, sample_id=sample_id))
+
+    def get_alert(self, alert_id: ObjectId) -> dict[str, Any] | None:
+        return self.retry.run("get_alert", lambda: self.alerts.get(alert_id))
+
+    def list_alerts(
+        self, alert_filter: AlertFilter, *, limit: int, after: AlertPosition | None = None
+    ) -> list[dict[str, Any]]:
+        return self.retry.run("list_alerts", lambda: self.alerts.page(alert_filter, limit=limit, after=after))
+
+    def acknowledge_alert(self, alert_id: ObjectId, *, by: str, at: datetime) -> dict[str, Any] | None:
+        return self.retry.run("acknowledge_alert", lambda: self.alerts.acknowledge(alert_id, by=by, at=at))
 
 
 __all__ = ["BATCHES", "COUNTERS", "EVENTS", "MongoStore", "connect", "rollup_collections"]

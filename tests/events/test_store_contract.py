@@ -1,5 +1,8 @@
 """Contrato do armazenamento: o mesmo comportamento no ``MongoStore`` e no ``InMemoryStore``.
 
+Inclui os alertas: gravação única por ``_id``, intervalo sem repetição e estatística
+atômicos (também com threads concorrentes), listagem por chave e reconhecimento.
+
 Cada teste roda contra os dois adaptadores (fixture ``adapter``). Os testes por
 propriedade comparam leituras com um oráculo em Python puro sobre a mesma lista de
 documentos.
@@ -17,6 +20,8 @@ from django.test import override_settings
 from hypothesis import HealthCheck, given, settings
 from hypothesis import strategies as st
 
+from events.alerts.domain import AlertFilter, AlertPosition
+from events.alerts.rules import Stats
 from events.buckets import decompose, floor_to
 from events.domain import EventFilter, KeysetPosition, SortField
 from events.store.contract import EventStore
@@ -423,3 +428,160 @@ def test_rebuild_gives_the_same_rollups_as_incremental_maintenance(
         == incremental
         == _oracle_group(docs, window, EventFilter(), by)
     )
+
+
+# --- alertas (events/store/alerts.py) ---------------------------------------------------
+
+
+def make_alert(number: int, **overrides: Any) -> dict[str, Any]:
+    alert: dict[str, Any] = {
+        "_id": ObjectId(f"{number:024x}"),
+        "ruleId": 1,
+        "ruleName": "regra",
+        "kind": "threshold",
+        "severity": "warning",
+        "userId": "u1",
+        "eventIds": [ObjectId(f"{1000 + number:024x}")],
+        "triggeredAt": NOW - timedelta(minutes=number),
+        "state": "open",
+        "ackBy": None,
+        "ackAt": None,
+        "message": f"alerta {number}",
+    }
+    alert.update(overrides)
+    return alert
+
+
+def test_an_alert_is_stored_once_per_id(adapter: EventStore) -> None:
+    assert adapter.insert_alert(make_alert(1)) is True
+    assert adapter.insert_alert(make_alert(1, message="outra tentativa")) is False
+
+    stored = adapter.get_alert(ObjectId(f"{1:024x}"))
+    assert stored is not None
+    assert stored["message"] == "alerta 1"
+    assert adapter.get_alert(ObjectId(f"{2:024x}")) is None
+
+
+def test_a_cooldown_is_claimed_once_until_it_expires(adapter: EventStore) -> None:
+    minute = timedelta(minutes=1)
+
+    assert adapter.claim_alert_cooldown("1:u1", at=NOW, cooldown=minute, claim="a") is True
+    assert adapter.claim_alert_cooldown("1:u1", at=NOW + timedelta(seconds=59), cooldown=minute, claim="b") is False
+    assert adapter.claim_alert_cooldown("1:u2", at=NOW, cooldown=minute, claim="c") is True
+    assert adapter.claim_alert_cooldown("1:u1", at=NOW + minute, cooldown=minute, claim="d") is True
+    # Um gatilho mais antigo que o último disparo nunca passa na frente.
+    assert adapter.claim_alert_cooldown("1:u1", at=NOW, cooldown=timedelta(0), claim="e") is False
+
+
+def test_retrying_a_cooldown_claim_recognises_its_own_earlier_write(adapter: EventStore) -> None:
+    minute = timedelta(minutes=1)
+
+    assert adapter.claim_alert_cooldown("1:u1", at=NOW, cooldown=minute, claim="mine") is True
+    assert adapter.claim_alert_cooldown("1:u1", at=NOW, cooldown=minute, claim="mine") is True
+    assert adapter.claim_alert_cooldown("1:u1", at=NOW, cooldown=minute, claim="theirs") is False
+
+
+def test_concurrent_cooldown_claims_have_a_single_winner(adapter: EventStore) -> None:
+    results: list[bool] = []
+    lock = threading.Lock()
+
+    def worker(name: str) -> None:
+        won = adapter.claim_alert_cooldown("9:u1", at=NOW, cooldown=timedelta(minutes=5), claim=name)
+        with lock:
+            results.append(won)
+
+    threads = [threading.Thread(target=worker, args=(f"t{index}",)) for index in range(8)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    assert sorted(results) == [False] * 7 + [True]
+
+
+@settings(max_examples=20, deadline=None, suppress_health_check=[HealthCheck.function_scoped_fixture])
+@given(values=st.lists(st.integers(min_value=-1000, max_value=1000), min_size=1, max_size=15))
+def test_samples_return_the_statistics_from_before_each_value(adapter: EventStore, values: list[int]) -> None:
+    adapter.drop_all()
+    expected = Stats()
+    for index, value in enumerate(values):
+        before = adapter.add_alert_sample("k", float(value), sample_id=f"s{index}")
+        assert before == (expected.n, expected.mean, expected.m2)
+        expected = expected.add(float(value))
+
+
+def test_repeating_the_last_sample_does_not_add_it_twice(adapter: EventStore) -> None:
+    adapter.add_alert_sample("k", 10.0, sample_id="a")
+    first = adapter.add_alert_sample("k", 20.0, sample_id="b")
+
+    again = adapter.add_alert_sample("k", 20.0, sample_id="b")
+    after = adapter.add_alert_sample("k", 30.0, sample_id="c")
+
+    assert again == first == (1, 10.0, 0.0)
+    assert after[0] == 2
+
+
+def test_concurrent_samples_are_all_counted(adapter: EventStore) -> None:
+    def worker(offset: int) -> None:
+        for n in range(10):
+            adapter.add_alert_sample("busy", float(n), sample_id=f"{offset}-{n}")
+
+    threads = [threading.Thread(target=worker, args=(index,)) for index in range(4)]
+    for thread in threads:
+        thread.start()
+    for thread in threads:
+        thread.join()
+
+    n, mean, _m2 = adapter.add_alert_sample("busy", 0.0, sample_id="last")
+    assert n == 40
+    assert abs(mean - 4.5) < 1e-9
+
+
+def test_alerts_are_listed_newest_first_with_filters_and_keyset_pages(adapter: EventStore) -> None:
+    same_moment = NOW - timedelta(minutes=3)
+    for number in range(1, 8):
+        adapter.insert_alert(
+            make_alert(
+                number,
+                userId="u1" if number % 2 else "u2",
+                severity="critical" if number <= 3 else "info",
+                triggeredAt=same_moment if number in (3, 4) else NOW - timedelta(minutes=number),
+                ruleId=number % 3,
+            )
+        )
+
+    def ids(page: list[dict[str, Any]]) -> list[int]:
+        return [int(str(doc["_id"]), 16) for doc in page]
+
+    everything = ids(adapter.list_alerts(AlertFilter(), limit=100))
+    assert everything == [1, 2, 4, 3, 5, 6, 7]
+
+    walked: list[int] = []
+    after = None
+    while True:
+        page = adapter.list_alerts(AlertFilter(), limit=2, after=after)
+        walked += ids(page)
+        if len(page) < 2:
+            break
+        after = AlertPosition(page[-1]["triggeredAt"], page[-1]["_id"])
+    assert walked == everything
+
+    assert ids(adapter.list_alerts(AlertFilter(user_id="u2"), limit=100)) == [2, 4, 6]
+    assert ids(adapter.list_alerts(AlertFilter(severity="critical", rule_id=1), limit=100)) == [1]
+    window = AlertFilter(start=NOW - timedelta(minutes=5), end=same_moment)
+    assert ids(adapter.list_alerts(window, limit=100)) == [5]
+
+
+def test_acknowledging_is_idempotent_and_keeps_the_first_acknowledger(adapter: EventStore) -> None:
+    adapter.insert_alert(make_alert(1))
+    alert_id = ObjectId(f"{1:024x}")
+
+    first = adapter.acknowledge_alert(alert_id, by="ana", at=NOW)
+    again = adapter.acknowledge_alert(alert_id, by="bia", at=NOW + timedelta(minutes=1))
+
+    assert first is not None
+    assert again is not None
+    assert (first["state"], first["ackBy"], first["ackAt"]) == ("acknowledged", "ana", NOW)
+    assert (again["ackBy"], again["ackAt"]) == (first["ackBy"], first["ackAt"])
+    assert adapter.acknowledge_alert(ObjectId(f"{2:024x}"), by="ana", at=NOW) is None
+    assert adapter.list_alerts(AlertFilter(state="open"), limit=10) == []

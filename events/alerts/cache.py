@@ -1,0 +1,106 @@
+"""Regras habilitadas em cache por processo, com invalidação barata.
+
+A avaliação roda a cada evento; ler as regras do banco relacional a cada um custaria
+uma consulta por evento. Cada processo guarda a tupla de ``RuleSpec`` e só a relê quando:
+
+* uma regra deste processo é gravada ou apagada (sinais ``post_save``/``post_delete``/
+  ``m2m_changed`` do ``AlertRule``: o admin, a API e o shell passam por eles) — na hora;
+* a "impressão digital" das regras no banco muda — contagem e maior ``updated_at`` —,
+  conferida no máximo a cada ``ALERT_RULES_RECHECK_SECONDS`` (padrão 2 s). É assim que uma
+  mudança feita noutro worker chega a este em até esse intervalo, sem depender do Redis.
+  Gravar uma regra sempre avança ``updated_at`` e apagar muda a contagem (apagar uma e
+  criar outra entre duas conferências também avança o maior ``updated_at``).
+"""
+
+from __future__ import annotations
+
+import threading
+import time
+from typing import Any
+
+from django.conf import settings
+from django.db import close_old_connections
+from django.db.models import Count, Max
+
+from events.alerts.rules import RuleSpec
+
+
+def spec_from_rule(rule: Any, notify: tuple[int, ...]) -> RuleSpec:
+    return RuleSpec(
+        id=rule.id,
+        name=rule.name,
+        kind=rule.kind,
+        severity=rule.severity,
+        cooldown_seconds=rule.cooldown_seconds,
+        notify=notify,
+        event_type=rule.event_type,
+        user_id=rule.user_id,
+        op=rule.op,
+        threshold=rule.threshold,
+        count=rule.count,
+        window_seconds=rule.window_seconds,
+        z_score=rule.z_score,
+        min_samples=rule.min_samples,
+        first_type=rule.first_type,
+        second_type=rule.second_type,
+        min_ratio=rule.min_ratio,
+    )
+
+
+def _fingerprint() -> tuple[Any, ...]:
+    from events.alerts.models import AlertRule
+
+    row = AlertRule.objects.aggregate(n=Count("id"), last=Max("updated_at"))
+    return (row["n"], row["last"])
+
+
+def _load() -> tuple[RuleSpec, ...]:
+    from events.alerts.models import AlertRule
+
+    rules = AlertRule.objects.filter(enabled=True).prefetch_related("notify").order_by("id")
+    return tuple(spec_from_rule(rule, tuple(endpoint.id for endpoint in rule.notify.all())) for rule in rules)
+
+
+class RuleCache:
+    """As regras habilitadas deste processo (seguro entre as threads do pool do armazenamento)."""
+
+    def __init__(self) -> None:
+        self._lock = threading.Lock()
+        self._rules: tuple[RuleSpec, ...] = ()
+        self._fingerprint: tuple[Any, ...] | None = None
+        self._checked_at = -float("inf")
+        self._stale = True
+
+    def invalidate(self) -> None:
+        self._stale = True
+
+    def rules(self) -> tuple[RuleSpec, ...]:
+        now = time.monotonic()
+        if not self._stale and now - self._checked_at < settings.ALERT_RULES_RECHECK_SECONDS:
+            return self._rules
+        with self._lock:
+            if not self._stale and now - self._checked_at < settings.ALERT_RULES_RECHECK_SECONDS:
+                return self._rules
+            # As threads do pool guardam a conexão entre pedidos: descarta as quebradas ou velhas.
+            close_old_connections()
+            stale = self._stale
+            self._stale = False
+            fingerprint = _fingerprint()
+            if stale or fingerprint != self._fingerprint:
+                self._rules = _load()
+                self._fingerprint = fingerprint
+            self._checked_at = now
+            return self._rules
+
+
+rule_cache = RuleCache()
+
+
+def rules_enabled() -> tuple[RuleSpec, ...]:
+    """As regras habilitadas, no máximo ``ALERT_RULES_RECHECK_SECONDS`` atrasadas em relação a outro worker."""
+    return rule_cache.rules()
+
+
+def rules_invalidate(**_kwargs: Any) -> None:
+    """Receptor dos sinais do ``AlertRule``: a próxima avaliação deste processo relê as regras."""
+    rule_cache.invalidate()
