@@ -11,7 +11,8 @@ from channels.layers import get_channel_layer
 from django.conf import settings
 
 from accounts.models import User
-from events.feed.publish import EVENTS_GROUP
+from events.alerts.models import AlertRule
+from events.feed.publish import EVENTS_GROUP, alert_broadcast
 from tests.events import ws_support as ws
 
 pytestmark = pytest.mark.django_db(transaction=True)
@@ -41,8 +42,13 @@ def make_alert(**fields: Any) -> dict[str, Any]:
     return alert
 
 
-async def publish_alert(alert: Any) -> None:
-    """O que ``events.feed.publish.alert_broadcast`` manda ao grupo do feed."""
+async def publish_alert(alert: dict[str, Any]) -> None:
+    """Difunde como a avaliação na ingestão difunde (``alert.new`` no grupo do feed)."""
+    assert await alert_broadcast(alert=alert)
+
+
+async def publish_raw(alert: Any) -> None:
+    """Uma mensagem ``alert.new`` qualquer na camada (inclusive fora do formato)."""
     await get_channel_layer().group_send(EVENTS_GROUP, {"type": "alert.new", "alert": alert})
 
 
@@ -118,8 +124,8 @@ async def test_type_filter_does_not_apply_to_alerts(connect: ws.Connect, user: U
 async def test_malformed_alert_message_is_dropped_and_the_feed_goes_on(connect: ws.Connect, user: User) -> None:
     communicator, _ = await ws.authenticated(connect, user)
 
-    await publish_alert(None)
-    await publish_alert({"userId": "u-7"})  # sem id
+    await publish_raw(None)
+    await publish_raw({"userId": "u-7"})  # sem id
     await publish_alert(make_alert(id="a-ok"))
 
     message = await ws.receive(communicator)
@@ -156,3 +162,35 @@ async def test_resume_replays_events_but_not_alerts(connect: ws.Connect, user: U
     assert replayed["type"] == "new_event"
     assert replayed["event"]["id"] == event_id
     assert resumed == {"type": "resumed", "cursor": hello["cursor"] + 1, "replayed": 1}
+
+
+async def test_webhook_crossing_a_rule_sends_the_stored_alert_on_the_open_socket(
+    connect: ws.Connect, user: User, asgi_client, sign
+) -> None:
+    rule = await AlertRule.objects.acreate(
+        name="Saque acima de 5 mil",
+        kind="threshold",
+        severity="critical",
+        event_type="withdraw",
+        op=">",
+        threshold=5000,
+    )
+    rule_id = rule.id
+    try:
+        communicator, _ = await ws.authenticated(connect, user)
+        event_id = await ws.ingest(asgi_client, sign, userId="u-9", type="withdraw", value=9000.0)
+
+        event = await ws.receive(communicator)
+        message = await ws.receive(communicator)
+        stored = await asgi_client.get(
+            f"/api/alerts/{message['alert']['id']}", headers={"Authorization": f"Bearer {ws.access_token(user)}"}
+        )
+    finally:
+        await rule.adelete()
+
+    assert event["event"]["id"] == event_id
+    assert message["type"] == "alert"
+    assert message["alert"] == stored.json()
+    assert message["alert"]["ruleId"] == rule_id
+    assert message["alert"]["eventIds"] == [event_id]
+    assert message["alert"]["state"] == "open"
