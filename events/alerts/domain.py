@@ -53,6 +53,21 @@ class AlertFilter:
     start: datetime | None = None
     end: datetime | None = None
 
+    def matches(self, doc: dict[str, Any]) -> bool:
+        """O mesmo filtro avaliado em Python (armazenamento em memória)."""
+        expected = (
+            ("state", self.state),
+            ("severity", self.severity),
+            ("ruleId", self.rule_id),
+            ("userId", self.user_id),
+        )
+        if any(value is not None and doc.get(field) != value for field, value in expected):
+            return False
+        moment = doc["triggeredAt"]
+        if self.start is not None and moment < self.start:
+            return False
+        return not (self.end is not None and moment >= self.end)
+
     def query(self) -> dict[str, Any]:
         """A consulta do MongoDB equivalente (só igualdades e intervalo: nada do cliente vira operador)."""
         query: dict[str, Any] = {}

@@ -30,7 +30,7 @@ from events.alerts.rules import (
     sequence_message,
     threshold_message,
 )
-from events.domain import EventFilter
+from events.domain import EventFilter, KeysetPosition
 from events.store import EventStore
 from events.windows import to_millisecond
 from trader_monitor import metrics
@@ -52,7 +52,48 @@ class Fire:
         self.message = message
 
 
-def _threshold(spec: RuleSpec, event: dict[str, Any], store: EventStore) -> list[Fire]:
+class Ahead:
+    """Eventos do mesmo usuário já gravados com ``timestamp`` a partir deste (fora de ordem).
+
+    Uma leitura só por evento para todas as regras que olham adiante (frequência e o lado
+    ``firstType`` das sequências), feita na primeira vez que uma delas pede: no tempo real a
+    resposta quase sempre é vazia, e uma consulta por regra custaria vazão à toa.
+    """
+
+    def __init__(self, event: dict[str, Any], store: EventStore, rules: list[RuleSpec]) -> None:
+        self.event = event
+        self.store = store
+        self.types: set[str] = set()
+        self.span = timedelta(0)
+        for spec in rules:
+            if spec.kind == "frequency" or (spec.kind == "sequence" and event["type"] == spec.first_type):
+                self.types.add(spec.event_type if spec.kind == "frequency" else spec.second_type)
+                self.span = max(self.span, spec.window)
+        self._docs: list[dict[str, Any]] | None = None
+
+    def of(self, event_type: str, *, within: timedelta, same_instant: bool) -> list[dict[str, Any]]:
+        """Os posteriores de ``event_type`` até ``within`` depois (com ou sem os do mesmo instante)."""
+        if self._docs is None:
+            moment = self.event["timestamp"]
+            window = EventFilter(
+                types=tuple(sorted(self.types)),
+                user_id=self.event["userId"],
+                start=moment,
+                end=moment + self.span + _MILLISECOND,
+            )
+            found = self.store.list_events(window, sort_field="timestamp", descending=False, limit=SCAN)
+            self._docs = [doc for doc in found if doc["_id"] != self.event["_id"]]
+        moment = self.event["timestamp"]
+        return [
+            doc
+            for doc in self._docs
+            if doc["type"] == event_type
+            and doc["timestamp"] <= moment + within
+            and (same_instant or doc["timestamp"] > moment)
+        ]
+
+
+def _threshold(spec: RuleSpec, event: dict[str, Any]) -> list[Fire]:
     if spec.user_id and event["userId"] != spec.user_id:
         return []
     if spec.threshold is None or not compare(event["value"], spec.op, spec.threshold):
@@ -61,22 +102,18 @@ def _threshold(spec: RuleSpec, event: dict[str, Any], store: EventStore) -> list
     return [Fire(trigger=str(event["_id"]), at=event["timestamp"], events=[event], message=message)]
 
 
-def _frequency(spec: RuleSpec, event: dict[str, Any], store: EventStore) -> list[Fire]:
+def _frequency(spec: RuleSpec, event: dict[str, Any], store: EventStore, ahead: Ahead) -> list[Fire]:
     fires = []
     fire = _frequency_at(spec, event, store)
     if fire is not None:
         fires.append(fire)
     # Eventos posteriores já gravados (outro processo, entrega atrasada): a janela de cada um
     # agora também conta este; sem isto, uma rajada entregue fora de ordem podia não disparar.
-    moment = event["timestamp"]
-    ahead = EventFilter(
-        types=(spec.event_type,), user_id=event["userId"], start=moment, end=moment + spec.window + _MILLISECOND
-    )
-    for later in store.list_events(ahead, sort_field="timestamp", descending=False, limit=SCAN):
-        if later["_id"] != event["_id"]:
-            fire = _frequency_at(spec, later, store)
-            if fire is not None:
-                fires.append(fire)
+    # Os do mesmo instante ficam de fora: a janela deles é a deste, já contada acima.
+    for later in ahead.of(spec.event_type, within=spec.window, same_instant=False):
+        fire = _frequency_at(spec, later, store)
+        if fire is not None:
+            fires.append(fire)
     return fires
 
 
@@ -109,38 +146,43 @@ def _pair(spec: RuleSpec, first: dict[str, Any], second: dict[str, Any]) -> Fire
     )
 
 
-def _sequence(spec: RuleSpec, event: dict[str, Any], store: EventStore) -> list[Fire]:
-    moment, user_id = event["timestamp"], event["userId"]
+def _sequence(spec: RuleSpec, event: dict[str, Any], store: EventStore, ahead: Ahead) -> list[Fire]:
     fires: list[Fire] = []
     if event["type"] == spec.second_type:
-        window = EventFilter(
-            types=(spec.first_type,), user_id=user_id, start=moment - spec.window, end=moment + _MILLISECOND
-        )
-        candidates = store.list_events(window, sort_field="timestamp", descending=True, limit=SCAN)
-        for first in candidates:
-            if first["_id"] != event["_id"] and ratio_ok(first["value"], event["value"], spec.min_ratio):
-                fires.append(_pair(spec, first, event))
-                break
+        first = _chosen_first(spec, event, store)
+        if first is not None:
+            fires.append(_pair(spec, first, event))
     if event["type"] == spec.first_type:
         # O par pode ter chegado antes deste evento (outro processo, entrega atrasada).
-        window = EventFilter(
-            types=(spec.second_type,), user_id=user_id, start=moment, end=moment + spec.window + _MILLISECOND
-        )
-        for second in store.list_events(window, sort_field="timestamp", descending=False, limit=SCAN):
-            if second["_id"] != event["_id"] and _first_for(spec, second, store) == event["_id"]:
+        for second in ahead.of(spec.second_type, within=spec.window, same_instant=True):
+            chosen = _chosen_first(spec, second, store)
+            if chosen is not None and chosen["_id"] == event["_id"]:
                 fires.append(_pair(spec, event, second))
     return fires
 
 
-def _first_for(spec: RuleSpec, second: dict[str, Any], store: EventStore) -> Any:
-    """O ``firstType`` que o ``second`` escolheria (o mais recente válido), para os dois lados concordarem."""
+def _chosen_first(spec: RuleSpec, second: dict[str, Any], store: EventStore) -> dict[str, Any] | None:
+    """O ``firstType`` do par de ``second``: o mais recente válido (os dois lados escolhem igual).
+
+    Lê aos poucos: sem razão mínima quase sempre basta o mais recente (2, se o próprio
+    ``second`` também é do primeiro tipo); com ela, até ``SCAN`` candidatos.
+    """
     moment = second["timestamp"]
     window = EventFilter(
         types=(spec.first_type,), user_id=second["userId"], start=moment - spec.window, end=moment + _MILLISECOND
     )
-    for first in store.list_events(window, sort_field="timestamp", descending=True, limit=SCAN):
-        if first["_id"] != second["_id"] and ratio_ok(first["value"], second["value"], spec.min_ratio):
-            return first["_id"]
+    after: KeysetPosition | None = None
+    read, page = 0, 2
+    while read < SCAN:
+        candidates = store.list_events(window, sort_field="timestamp", descending=True, limit=page, after=after)
+        for first in candidates:
+            if first["_id"] != second["_id"] and ratio_ok(first["value"], second["value"], spec.min_ratio):
+                return first
+        if len(candidates) < page:
+            return None
+        read += page
+        after = KeysetPosition(candidates[-1]["timestamp"], candidates[-1]["_id"])
+        page = SCAN - read
     return None
 
 
@@ -182,15 +224,15 @@ def _stats_for(rules: Iterable[RuleSpec], event: dict[str, Any], store: EventSto
     return Stats(n, mean, m2)
 
 
-def _fires(spec: RuleSpec, event: dict[str, Any], store: EventStore, stats: Stats | None) -> list[Fire]:
+def _fires(spec: RuleSpec, event: dict[str, Any], store: EventStore, stats: Stats | None, ahead: Ahead) -> list[Fire]:
     if spec.kind == "threshold":
-        return _threshold(spec, event, store)
+        return _threshold(spec, event)
     if spec.kind == "frequency":
-        return _frequency(spec, event, store)
+        return _frequency(spec, event, store, ahead)
     if spec.kind == "anomaly":
         return _anomaly(spec, event, stats) if stats is not None else []
     if spec.kind == "sequence":
-        return _sequence(spec, event, store)
+        return _sequence(spec, event, store, ahead)
     raise ValueError(f"tipo de regra desconhecido: {spec.kind!r}")
 
 
@@ -206,9 +248,10 @@ def alerts_evaluate(*, event: dict[str, Any], store: EventStore, rules: tuple[Ru
         metrics.ALERT_RULE_ERRORS.labels("stats").inc()
         logger.exception("falha ao somar a estatística de anomalia do evento %s", event.get("_id"))
     alerts: list[dict[str, Any]] = []
+    ahead = Ahead(event, store, watching)
     for spec in watching:
         try:
-            for fire in _fires(spec, event, store, stats):
+            for fire in _fires(spec, event, store, stats, ahead):
                 alert = _raise(spec, fire, event["userId"], store)
                 if alert is not None:
                     alerts.append(alert)

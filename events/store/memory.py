@@ -10,10 +10,12 @@ Python (``find_one`` por ``_id`` em 50 mil documentos: ~41 ms).
   agregações são dicionários por (família, nível) → balde → chave, atualizados na
   mesma trava da gravação (não há lote pendente: em memória não há queda da qual
   se recuperar — o processo que cai leva os dados junto).
-* A quarentena e os alertas, de volume baixo, vão para o mongomock pela API pública,
-  com o mesmo código do adaptador de produção (``quarantine.py``, ``alerts.py``); o estado
-  que a avaliação lê a cada evento (intervalos sem repetição, estatísticas das anomalias)
-  fica em dicionários, com a mesma semântica (a suíte de contrato confere).
+* A quarentena, de volume baixo, vai para o mongomock pela API pública, com o
+  mesmo código do adaptador de produção (``quarantine.py``).
+* Os alertas e o estado da avaliação (intervalos sem repetição, estatísticas das
+  anomalias) ficam em dicionários, com a semântica de ``alerts.py`` (a suíte de contrato
+  confere): são lidos ou gravados a cada evento, e no mongomock cada gravação valida e
+  copia o documento e cada ``find_one`` por ``_id`` varre a coleção.
 
 Nada aqui toca atributos privados do mongomock nem substitui métodos dele. Este
 módulo só é importado quando o ``MONGO_URI`` pede o armazenamento em memória; o
@@ -39,7 +41,6 @@ from events.alerts.rules import Stats
 from events.buckets import LEVELS, MINUTE_TTL, Family, Level, Segment
 from events.domain import EventDocument, EventFilter, KeysetPosition, SortField
 from events.store import queries
-from events.store.alerts import AlertStore
 from events.store.contract import BucketRow, GroupBy, GroupRow, InsertOutcome, StoreKind
 from events.store.events import classify_existing, tombstone
 from events.store.quarantine import REJECTED, Quarantine
@@ -66,7 +67,6 @@ class InMemoryStore:
         self.db = self.client[db_name]
         self.now: Callable[[], datetime] = clock or (lambda: datetime.now(UTC))
         self.quarantine = Quarantine(self.db[REJECTED])
-        self.alerts = AlertStore(self.db)
         self._lock = threading.RLock()
         # O mongomock não é atômico entre threads: as operações de alerta passam por esta trava.
         self._alerts_lock = threading.Lock()
@@ -91,6 +91,9 @@ class InMemoryStore:
         # não no mongomock: cada evento os lê, e um find_one por _id no mongomock varre a coleção.
         self._cooldowns: dict[str, tuple[datetime, str]] = {}
         self._samples: dict[str, tuple[Stats, str, Stats]] = {}
+        # Os alertas também: gravar no mongomock custava ~2/3 da avaliação (validação e cópias).
+        self._alerts: dict[ObjectId, dict[str, Any]] = {}
+        self._alerts_by_time: SortedList = SortedList()
 
     @property
     def kind(self) -> StoreKind:
@@ -103,7 +106,7 @@ class InMemoryStore:
 
     def ensure_indexes(self) -> list[str]:
         # Os índices dos eventos e das agregações são as estruturas deste módulo.
-        return [*self.quarantine.declare_indexes(), *self.alerts.declare_indexes()]
+        return self.quarantine.declare_indexes()
 
     def drop_all(self) -> None:
         with self._lock:
@@ -412,7 +415,11 @@ class InMemoryStore:
 
     def insert_alert(self, alert: dict[str, Any]) -> bool:
         with self._alerts_lock:
-            return self.alerts.insert(alert)
+            if alert["_id"] in self._alerts:
+                return False
+            self._alerts[alert["_id"]] = _clone(alert)
+            self._alerts_by_time.add((alert["triggeredAt"], alert["_id"]))
+            return True
 
     def claim_alert_cooldown(self, key: str, *, at: datetime, cooldown: timedelta, claim: str) -> bool:
         """A mesma regra de ``AlertStore.claim_cooldown``, num dicionário sob a trava."""
@@ -436,18 +443,30 @@ class InMemoryStore:
 
     def get_alert(self, alert_id: ObjectId) -> dict[str, Any] | None:
         with self._alerts_lock:
-            return self.alerts.get(alert_id)
+            found = self._alerts.get(alert_id)
+            return _clone(found) if found is not None else None
 
     def list_alerts(
         self, alert_filter: AlertFilter, *, limit: int, after: AlertPosition | None = None
     ) -> list[dict[str, Any]]:
         with self._alerts_lock:
-            return self.alerts.page(alert_filter, limit=limit, after=after)
+            if after is None:
+                keys = self._alerts_by_time.irange(reverse=True)
+            else:
+                high = (after.triggered_at, after.alert_id)
+                keys = self._alerts_by_time.irange(maximum=high, inclusive=(True, False), reverse=True)
+            matched = (self._alerts[alert_id] for _moment, alert_id in keys)
+            return [_clone(doc) for doc in itertools.islice(filter(alert_filter.matches, matched), limit)]
 
     def acknowledge_alert(self, alert_id: ObjectId, *, by: str, at: datetime) -> dict[str, Any] | None:
         with self._alerts_lock:
-            return self.alerts.acknowledge(alert_id, by=by, at=at)
-
+            found = self._alerts.get(alert_id)
+            if found is None:
+                return None
+            if found["state"] == "open":
+                found.update(state="acknowledged", ackBy=by, ackAt=at)
+            acknowledged: dict[str, Any] = _clone(found)
+            return acknowledged
 
 def _clone(value: Any) -> Any:
     """Cópia dos contêineres (dict, list); folhas imutáveis (datas, ObjectId, textos, números) são as mesmas.
