@@ -223,7 +223,7 @@ export function flagNode(alerts) {
   const worst = SEVERITIES.find((severity) => alerts.some((alert) => alert.severity === severity)) || "info";
   return h(
     "span",
-    { className: `event-flag severity-${worst}`, title: text },
+    { className: `event-flag severity-${worst}`, title: text, dataset: { severity: worst } },
     h("span", { "aria-hidden": "true", text: "⚑" }),
     h("span", { className: "visually-hidden", text }),
   );
@@ -238,7 +238,11 @@ export function markFlagged(root, center, slot = null) {
     const target = (slot && node.querySelector(slot)) || node;
     target.querySelector(":scope > .event-flag")?.remove();
     node.classList.toggle("is-flagged", alerts.length > 0);
-    if (alerts.length) target.prepend(flagNode(alerts));
+    if (alerts.length) {
+      const flag = flagNode(alerts);
+      node.dataset.flagSeverity = flag.dataset.severity;
+      target.prepend(flag);
+    } else delete node.dataset.flagSeverity;
   }
 }
 
