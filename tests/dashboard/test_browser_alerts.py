@@ -7,6 +7,7 @@ regra de verdade e um webhook assinado que a cruza (avaliação na ingestão + d
 
 from __future__ import annotations
 
+import re
 from collections.abc import Iterator
 from datetime import UTC, datetime, timedelta
 from typing import Any
@@ -292,3 +293,23 @@ def test_pages_with_alerts_have_no_serious_or_critical_violations(page, analyst,
     page.goto("/traders/u-ana")
     expect(page.locator("#trader-alerts > li")).to_have_count(2)
     assert blocking_violations(page, axe_source) == []
+
+
+def test_trader_page_receives_the_traders_live_alert_and_flags_the_row(
+    page, analyst, live_server_url, sign, withdraw_rule
+):
+    log_in(page, "analista")
+    page.goto("/traders/u-ao-vivo")
+    wait_online(page)
+    expect(page.locator("#trader-alerts")).to_contain_text("Nenhum alerta deste trader.")
+
+    post_webhook(live_server_url, sign, userId="u-outro", type="withdraw", value=9500.0)
+    crossing = post_webhook(live_server_url, sign, userId="u-ao-vivo", type="withdraw", value=9000.0)
+
+    items = page.locator("#trader-alerts > li")
+    expect(items).to_have_count(1)
+    expect(items).to_contain_text("Saque acima de 5 mil")
+    expect(page.locator("#alerts-status")).to_have_text("Novo alerta (Crítico): Saque acima de 5 mil de u-ao-vivo.")
+    row = page.locator(f'#events-table tr[data-id="{crossing["id"]}"]')
+    expect(row).to_have_class(re.compile(r"\bis-flagged\b"))  # e "is-new", recém-chegada
+    expect(row.locator(".event-flag .visually-hidden")).to_have_text("Com alerta: Saque acima de 5 mil")

@@ -9,9 +9,11 @@ import pytest
 import time_machine
 from channels.layers import get_channel_layer
 from django.conf import settings
+from django.test import override_settings
 
 from accounts.models import User
 from events.alerts.models import AlertRule
+from events.feed.hub import get_hub
 from events.feed.publish import EVENTS_GROUP, alert_broadcast
 from tests.events import ws_support as ws
 
@@ -194,3 +196,20 @@ async def test_webhook_crossing_a_rule_sends_the_stored_alert_on_the_open_socket
     assert message["alert"]["ruleId"] == rule_id
     assert message["alert"]["eventIds"] == [event_id]
     assert message["alert"]["state"] == "open"
+
+
+async def test_alerts_count_against_the_mailbox_and_a_slow_socket_is_closed_1013(
+    connect: ws.Connect, user: User
+) -> None:
+    with override_settings(WS_MAILBOX_SIZE=1):
+        slow, _ = await ws.authenticated(connect, user)
+        hub = get_hub()
+        # Três alertas de uma vez, sem o envio do socket rodar no meio: a caixa (1) transborda.
+        for n in range(3):
+            hub.dispatch_alert({"type": "alert.new", "alert": make_alert(id=f"a-{n}")})
+        error, close = await ws.closed_with(slow)
+        evicted = slow not in hub.sockets
+
+    assert error["code"] == "slow_consumer"
+    assert close["code"] == 1013
+    assert evicted
