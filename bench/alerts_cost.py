@@ -7,7 +7,8 @@ gravados, difundidos), com o intervalo sem repetição padrão (300 s).
 
 As rodadas alternam 0 e 20 regras (0, 20, 0, 20…), cada uma num servidor novo, e a
 comparação é pela mediana: numa máquina compartilhada a carga alheia muda entre rodadas.
-Além da vazão, o CPU do servidor por pedido (mais estável que a vazão).
+Além da vazão, o CPU do servidor por pedido (mais estável que a vazão) e, sem HTTP, o CPU de
+``process_delivery`` por entrega no mesmo processo, alternando sem/com regras (o mais estável).
 
 Uso::
 
@@ -86,7 +87,7 @@ def create_rules(env: dict[str, str], count: int) -> None:
         "from events.alerts.models import AlertRule;"
         "[AlertRule.objects.create(**rule) for rule in json.loads(sys.argv[1])]"
     )
-    subprocess.run([PYTHON, "-c", script, json.dumps(rules)], env=env, cwd=ROOT, check=True, capture_output=True)  # noqa: S603
+    subprocess.run([PYTHON, "-c", script, json.dumps(rules)], env=env, cwd=ROOT, check=True, capture_output=True)
 
 
 def measure(rules: int, *, seconds: int, connections: int, tmp: Path) -> WrkResult:
@@ -110,9 +111,53 @@ def measure(rules: int, *, seconds: int, connections: int, tmp: Path) -> WrkResu
     return result
 
 
+IN_PROCESS = """
+import json, statistics, sys, time
+import django
+django.setup()
+from bench.ingest_cpu import deliveries
+from events.alerts.cache import rule_cache
+from events.alerts.models import AlertRule
+from events.store import get_store
+from events.webhook import process_delivery
+
+events, rounds = int(sys.argv[1]), int(sys.argv[2])
+store = get_store()
+costs = {0: [], 1: []}
+for _ in range(rounds):
+    for enabled in (0, 1):
+        AlertRule.objects.update(enabled=bool(enabled))
+        rule_cache.invalidate()
+        store.drop_all()
+        batch = deliveries(events)
+        started = time.process_time()
+        for delivery in batch:
+            process_delivery(delivery)
+        costs[enabled].append((time.process_time() - started) * 1e6 / events)
+print(json.dumps({"without": statistics.median(costs[0]), "with": statistics.median(costs[1])}))
+"""
+
+
+def in_process(rules: int, *, events: int = 3000, rounds: int = 5) -> dict[str, float]:
+    """CPU de ``process_delivery`` por entrega (sem HTTP), sem e com as regras, alternando, no mesmo processo.
+
+    A medida mais estável numa máquina compartilhada (como ``bench.ingest_cpu``).
+    """
+    with tempfile.TemporaryDirectory(prefix="tm-alerts-cpu-") as tmp:
+        env = server_env(Path(tmp), redis_prefix=None) | {"ROLLUP_FLUSH_SECONDS": "0", "LOG_LEVEL": "WARNING"}
+        create_rules(env, rules)
+        done = subprocess.run(
+            [PYTHON, "-c", IN_PROCESS, str(events), str(rounds)], env=env, cwd=ROOT, check=True, capture_output=True
+        )
+    result: dict[str, float] = json.loads(done.stdout.decode().strip().splitlines()[-1])
+    return result
+
+
 def run(*, runs: int = 3, seconds: int = 5, connections: int = 32, rules: int = 20) -> dict[str, Any]:
     """Mede e devolve a linha do relatório (vazões, CPU por pedido, custo relativo e carga da máquina)."""
     load_start = os.getloadavg()
+    cpu = in_process(rules)
+    print(f"   em processo: {cpu['without']:.1f} → {cpu['with']:.1f} µs CPU/entrega", flush=True)
     series: dict[int, list[WrkResult]] = {0: [], rules: []}
     with tempfile.TemporaryDirectory(prefix="tm-alerts-bench-") as tmp:
         for _ in range(runs):
@@ -139,6 +184,9 @@ def run(*, runs: int = 3, seconds: int = 5, connections: int = 32, rules: int = 
         "cpu_ms_without": cpu_0,
         "cpu_ms_with": cpu_n,
         "cpu_cost": cpu_n / cpu_0 - 1,
+        "in_process_us_without": cpu["without"],
+        "in_process_us_with": cpu["with"],
+        "in_process_cost": cpu["with"] / cpu["without"] - 1,
         "target": TARGET_COST,
         "ok": cost <= TARGET_COST,
         "statuses_with": _merge(r.statuses for r in series[rules]),

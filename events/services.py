@@ -10,6 +10,8 @@ from typing import Any
 
 from bson import ObjectId
 
+from events.alerts.cache import rules_watching
+from events.alerts.evaluate import alerts_evaluate
 from events.domain import (
     EventPayload,
     IdempotencyKey,
@@ -68,17 +70,18 @@ def event_ingest(
 
 
 def alerts_on_event(*, event: dict[str, Any]) -> list[dict[str, Any]]:
-    """Avalia as regras habilitadas contra um evento recém-gravado; nunca lança (a ingestão já terminou)."""
-    from events.alerts.cache import rules_enabled
-    from events.alerts.evaluate import alerts_evaluate
+    """Avalia as regras habilitadas contra um evento recém-gravado; nunca lança (a ingestão já terminou).
 
+    Sem conseguir ler as regras, o cache segue com as que tinha (``events/alerts/cache.py``);
+    cada regra tem o próprio ``try`` (``alerts_evaluate``). O daqui é só a última proteção.
+    """
     try:
-        rules = rules_enabled()
+        rules = rules_watching(event["type"])
+        return alerts_evaluate(event=event, store=get_store(), rules=rules) if rules else []
     except Exception:
         metrics.ALERT_RULE_ERRORS.labels("rules").inc()
-        logger.exception("regras de alerta indisponíveis; evento %s gravado sem avaliação", event.get("_id"))
+        logger.exception("avaliação de alertas falhou; evento %s gravado sem alertas", event.get("_id"))
         return []
-    return alerts_evaluate(event=event, store=get_store(), rules=rules)
 
 
 def event_delete(*, event_id: ObjectId) -> bool:

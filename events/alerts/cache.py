@@ -14,6 +14,7 @@ uma consulta por evento. Cada processo guarda a tupla de ``RuleSpec`` e só a re
 
 from __future__ import annotations
 
+import logging
 import threading
 import time
 from typing import Any
@@ -23,6 +24,9 @@ from django.db import close_old_connections
 from django.db.models import Count, Max
 
 from events.alerts.rules import RuleSpec
+from trader_monitor import metrics
+
+logger = logging.getLogger(__name__)
 
 
 def spec_from_rule(rule: Any, notify: tuple[int, ...]) -> RuleSpec:
@@ -67,12 +71,19 @@ class RuleCache:
     def __init__(self) -> None:
         self._lock = threading.Lock()
         self._rules: tuple[RuleSpec, ...] = ()
+        self._by_type: dict[str, tuple[RuleSpec, ...]] = {}
         self._fingerprint: tuple[Any, ...] | None = None
         self._checked_at = -float("inf")
         self._stale = True
 
     def invalidate(self) -> None:
         self._stale = True
+        self._fingerprint = None
+
+    def watching(self, event_type: str) -> tuple[RuleSpec, ...]:
+        """As regras que um evento deste tipo pode disparar ou alimentar (índice montado na carga)."""
+        self.rules()
+        return self._by_type.get(event_type, ())
 
     def rules(self) -> tuple[RuleSpec, ...]:
         now = time.monotonic()
@@ -81,17 +92,28 @@ class RuleCache:
         with self._lock:
             if not self._stale and now - self._checked_at < settings.ALERT_RULES_RECHECK_SECONDS:
                 return self._rules
-            # As threads do pool guardam a conexão entre pedidos: descarta as quebradas ou velhas.
-            close_old_connections()
-            stale = self._stale
             self._stale = False
-            fingerprint = _fingerprint()
-            if stale or fingerprint != self._fingerprint:
-                self._rules = _load()
-                self._fingerprint = fingerprint
             self._checked_at = now
+            try:
+                self._refresh()
+            except Exception:
+                # Banco relacional fora do ar: segue com as regras que tinha e tenta de novo no
+                # próximo intervalo — um erro registrado por intervalo, não um por evento.
+                metrics.ALERT_RULE_ERRORS.labels("rules").inc()
+                logger.exception("regras de alerta não puderam ser relidas; usando as %d em cache", len(self._rules))
             return self._rules
 
+    def _refresh(self) -> None:
+        # As threads do pool guardam a conexão entre pedidos: descarta as quebradas ou velhas.
+        close_old_connections()
+        fingerprint = _fingerprint()
+        if fingerprint == self._fingerprint:
+            return
+        rules = _load()
+        types = {name for spec in rules for name in (spec.event_type, spec.first_type, spec.second_type)}
+        self._by_type = {name: tuple(spec for spec in rules if spec.watches(name)) for name in types if name}
+        self._rules = rules
+        self._fingerprint = fingerprint
 
 rule_cache = RuleCache()
 
@@ -99,6 +121,11 @@ rule_cache = RuleCache()
 def rules_enabled() -> tuple[RuleSpec, ...]:
     """As regras habilitadas, no máximo ``ALERT_RULES_RECHECK_SECONDS`` atrasadas em relação a outro worker."""
     return rule_cache.rules()
+
+
+def rules_watching(event_type: str) -> tuple[RuleSpec, ...]:
+    """As regras habilitadas que olham eventos de ``event_type`` (mesmo atraso de ``rules_enabled``)."""
+    return rule_cache.watching(event_type)
 
 
 def rules_invalidate(**_kwargs: Any) -> None:

@@ -15,7 +15,8 @@ from __future__ import annotations
 import logging
 import secrets
 from collections.abc import Iterable
-from datetime import timedelta
+from dataclasses import dataclass
+from datetime import datetime, timedelta
 from typing import Any
 
 from events.alerts.domain import alert_id, alert_to_json, cooldown_key, stats_key
@@ -42,14 +43,17 @@ _MILLISECOND = timedelta(milliseconds=1)
 SCAN = 50
 
 
+@dataclass(frozen=True)
 class Fire:
-    """Um disparo candidato: ainda passa pelo intervalo sem repetição e pela chave do alerta."""
+    """Um disparo candidato: ainda passa pelo intervalo sem repetição e pela chave do alerta.
 
-    def __init__(self, *, trigger: str, at: Any, events: list[dict[str, Any]], message: str) -> None:
-        self.trigger = trigger
-        self.at = at
-        self.events = events
-        self.message = message
+    ``trigger`` identifica o gatilho (id do evento, ou o par) e ``at`` é o ``timestamp`` dele.
+    """
+
+    trigger: str
+    at: datetime
+    events: list[dict[str, Any]]
+    message: str
 
 
 class Ahead:
@@ -210,6 +214,7 @@ def _raise(spec: RuleSpec, fire: Fire, user_id: str, store: EventStore) -> dict[
     if not store.insert_alert(doc):
         return None
     # INTEGRAÇÃO: enfileirar notificações (outbox) aqui
+    # (o alerta acabou de ser gravado uma única vez; os destinos são ``spec.notify``)
     metrics.ALERTS_TRIGGERED.labels(spec.kind, spec.severity).inc()
     return alert_to_json(doc)
 

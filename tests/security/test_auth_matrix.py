@@ -17,15 +17,18 @@ import re
 import secrets
 from collections.abc import Callable, Iterator
 from dataclasses import dataclass
+from datetime import UTC, datetime
 from http import HTTPStatus
 from typing import Any
 
 import pytest
+from bson import ObjectId
 from django.test import Client
 from django.urls import URLPattern, URLResolver, get_resolver
 from rest_framework_simplejwt.tokens import RefreshToken
 
 from accounts.models import User
+from events.alerts.models import AlertRule
 from events.services import rejection_record
 from tests.accounts.factories import PASSWORD, make_user
 from tests.conftest import Signer, event_body
@@ -103,6 +106,11 @@ ROUTES = [
         lambda who: {"old_password": PASSWORD, "new_password": "outra-senha-bem-comprida-77"},
     ),
     Route("auth-logout-all", "POST", "/api/auth/logout-all", _api(analyst=204, staff=204)),
+    Route("alert-rules-list", "GET", "/api/alert-rules", _api()),
+    Route("alert-rules-detail", "GET", "/api/alert-rules/{rule}", _api()),
+    Route("alerts-list", "GET", "/api/alerts", _api()),
+    Route("alerts-detail", "GET", "/api/alerts/{alert}", _api()),
+    Route("alerts-ack", "POST", "/api/alerts/{alert}/ack", _api()),
     # API só de administradores.
     Route("events-detail", "DELETE", "/api/events/{event}", _api(analyst=403, staff=204)),
     Route(
@@ -112,6 +120,14 @@ ROUTES = [
         _api(analyst=403, staff=201),
         lambda who: {"username": f"novo-{who}", "password": "uma-senha-bem-comprida-42"},
     ),
+    Route(
+        "alert-rules-list",
+        "POST",
+        "/api/alert-rules",
+        _api(analyst=403, staff=201),
+        lambda who: {"name": who, "kind": "threshold", "eventType": "withdraw", "op": ">", "threshold": 1},
+    ),
+    Route("alert-rules-detail", "DELETE", "/api/alert-rules/{rule}", _api(analyst=403, staff=204)),
     # Páginas do painel (sessão).
     Route("dashboard", "GET", "/", _page()),
     Route("trader", "GET", "/traders/u-matriz", _page()),
@@ -169,7 +185,7 @@ def _metrics_token(settings: Any) -> None:
 
 @pytest.fixture
 def objects(client: Client, sign: Signer, store: Any) -> Callable[[], dict[str, str]]:
-    """Um evento novo por requisição (a remoção consome o seu) e uma entrega rejeitada."""
+    """Um evento, uma regra e um alerta novos por requisição (a remoção consome os seus) e uma entrega rejeitada."""
     rejection_record(reason="bad_signature", detail="x", headers={}, body=b"{}", body_size=2, remote_addr="10.0.0.1")
     rejection = str(store.list_rejections(limit=1)[0]["_id"])
 
@@ -178,7 +194,25 @@ def objects(client: Client, sign: Signer, store: Any) -> Callable[[], dict[str, 
         headers = {k: v for k, v in sign(body).items() if k != "content-type"}
         response = client.post("/api/webhook/event", body, content_type="application/json", headers=headers)
         assert response.status_code == HTTPStatus.CREATED
-        return {"event": response.json()["id"], "rejection": rejection}
+        rule = AlertRule.objects.create(name="matriz", kind="threshold", event_type="withdraw", op=">", threshold=1)
+        alert = ObjectId()
+        store.insert_alert(
+            {
+                "_id": alert,
+                "ruleId": rule.id,
+                "ruleName": rule.name,
+                "kind": "threshold",
+                "severity": "warning",
+                "userId": "u-1",
+                "eventIds": [ObjectId(response.json()["id"])],
+                "triggeredAt": datetime.now(UTC),
+                "state": "open",
+                "ackBy": None,
+                "ackAt": None,
+                "message": "matriz",
+            }
+        )
+        return {"event": response.json()["id"], "rejection": rejection, "rule": str(rule.id), "alert": str(alert)}
 
     return make
 

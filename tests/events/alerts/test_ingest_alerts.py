@@ -15,6 +15,7 @@ import httpx
 import pytest
 from asgiref.sync import sync_to_async
 from channels.layers import get_channel_layer
+from django.db import connection
 from django.test import override_settings
 from rest_framework.test import APIClient
 
@@ -176,3 +177,28 @@ def test_the_raised_alert_is_served_by_the_api(sign: Signer, store: EventStore, 
     assert len(listed) == 1
     assert listed[0]["eventIds"] == [created.json()["id"]]
     assert analyst.get(f"/api/alerts/{listed[0]['id']}").json() == listed[0]
+
+
+def test_unreadable_rules_keep_the_cached_ones_and_log_once_per_interval(
+    sign: Signer, store: EventStore, caplog: pytest.LogCaptureFixture, metric: Callable[..., float]
+) -> None:
+    make_rule()
+    client = APIClient()
+    first = event_body(userId="u-1", type="withdraw", value=7000)
+    client.generic("POST", URL, first, content_type="application/json", **_meta(sign(first)))
+    before = metric("trader_monitor_alert_rule_errors_total", kind="rules")
+
+    with override_settings(ALERT_RULES_RECHECK_SECONDS=3600), connection.cursor() as cursor:
+        cursor.execute("ALTER TABLE alerts_alertrule RENAME TO alerts_alertrule_away")
+        try:
+            rule_cache.invalidate()
+            for user in ("u-2", "u-3", "u-4"):
+                body = event_body(userId=user, type="withdraw", value=7000)
+                response = client.generic("POST", URL, body, content_type="application/json", **_meta(sign(body)))
+                assert response.status_code == HTTPStatus.CREATED
+        finally:
+            cursor.execute("ALTER TABLE alerts_alertrule_away RENAME TO alerts_alertrule")
+
+    assert sorted(alert["userId"] for alert in alerts(store)) == ["u-1", "u-2", "u-3", "u-4"]
+    assert metric("trader_monitor_alert_rule_errors_total", kind="rules") == before + 1
+    assert len([record for record in caplog.records if record.name == "events.alerts.cache"]) == 1
