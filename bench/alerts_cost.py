@@ -45,21 +45,24 @@ from bench.stats import median
 S1 = ServerConfig("S1 uvicorn 1 proc.", redis=False, workers=1)
 TARGET_COST = 0.15
 
-# 5 de cada tipo, sobre os tipos de ``write_requests`` (login, purchase, deposit, withdrawal, logout).
+# 5 de cada tipo, sobre os tipos de ``write_requests`` (login, purchase, deposit, withdrawal, logout;
+# valores de 0 a 1.494). Cada usuário sintético só manda um tipo, então as sequências nunca fecham
+# (o custo delas é o das leituras), e as regras disparam como regras de verdade: só na cauda
+# (limites acima de ~1.480, o 1% maior; frequências de dezenas de eventos).
 RULES: list[dict[str, Any]] = [
     *(
         {"kind": "threshold", "event_type": event_type, "op": ">", "threshold": threshold}
         for event_type, threshold in (
-            ("purchase", 1000),
-            ("deposit", 1200),
-            ("withdrawal", 1400),
-            ("login", 1450),
-            ("logout", 1480),
+            ("purchase", 1480),
+            ("deposit", 1485),
+            ("withdrawal", 1488),
+            ("login", 1490),
+            ("logout", 1492),
         )
     ),
     *(
-        {"kind": "frequency", "event_type": event_type, "count": count, "window_seconds": 300}
-        for event_type, count in (("login", 5), ("purchase", 10), ("deposit", 3), ("withdrawal", 4), ("logout", 20))
+        {"kind": "frequency", "event_type": event_type, "count": count, "window_seconds": 60}
+        for event_type, count in (("login", 30), ("purchase", 40), ("deposit", 30), ("withdrawal", 35), ("logout", 50))
     ),
     *(
         {"kind": "anomaly", "event_type": event_type, "z_score": 3.0, "min_samples": 10}
@@ -75,6 +78,16 @@ RULES: list[dict[str, Any]] = [
             ("login", "withdrawal", None),
         )
     ),
+]
+# Tempestade: os mesmos tipos com limites baixos — quase todo usuário dispara quase toda regra
+# (o custo de criar, gravar e difundir cada alerta).
+STORM: list[dict[str, Any]] = [
+    {**rule, "threshold": 1000}
+    if rule["kind"] == "threshold"
+    else {**rule, "count": 3}
+    if rule["kind"] == "frequency"
+    else rule
+    for rule in RULES
 ]
 
 
