@@ -64,6 +64,8 @@ def dashboard_config(request: HttpRequest, *, initial: dict[str, Any]) -> dict[s
         "feedSize": settings.DASHBOARD_FEED_SIZE,
         "refreshSeconds": settings.DASHBOARD_REFRESH_SECONDS,
         "adminEventUrl": reverse("admin:events_event_list") if getattr(request.user, "is_staff", False) else None,
+        # Painel de alertas, selo e marcas só quando a API de alertas está instalada.
+        "alertsApi": alerts_api_url(),
     }
 
 
@@ -96,7 +98,6 @@ def trader_detail(request: HttpRequest, user_id: str) -> HttpResponse:
         profile = None  # a página abre; a seção do perfil diz que está indisponível
     config = dashboard_config(request, initial={**filters, "userId": user_id})
     config["userId"] = user_id
-    config["alertsApi"] = alerts_api_url()
     context = {
         "config": config,
         "filters": filters,

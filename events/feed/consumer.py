@@ -11,6 +11,9 @@ fechado com o código 4401. O socket também fecha (4401) quando a credencial
 expira (``exp`` do JWT; expiração da sessão) ou é revogada (logout, usuário
 desativado — conferido a cada ``WS_RECHECK_SECONDS``).
 
+Alertas disparados chegam como ``{"type": "alert", "alert": {…}}`` pelo mesmo hub (só
+ao vivo; ver ``events/feed/protocol.py``).
+
 A lógica do protocolo (mensagens, filtro, retomada) está em ``events/feed/protocol.py``;
 o repasse dos eventos ao vivo, no hub do processo (``events/feed/hub.py``): o socket não
 tem canal próprio na camada de canais — o hub põe o texto pronto na caixa de saída

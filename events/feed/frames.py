@@ -9,6 +9,9 @@ WebSocket próprio (``/ws/events/``) e o Socket.IO (``/socket.io/``, namespaces 
   Socket.IO v5 (tipo ``2``, namespace seguido de vírgula quando não é ``/``, e o array
   JSON com o nome do evento e os argumentos).
 
+Alertas disparados (``Frames.alert``) usam os mesmos envelopes, sem cursor:
+``{"type":"alert","alert":<alerta>}`` e ``2[/dashboard,]["alert",<alerta>]``.
+
 Por isso ``Frames`` guarda o JSON do evento (feito sob demanda, uma vez) e cada
 envelope pronto por enquadrador (também uma vez): com 100 sockets em dois protocolos e
 dois namespaces, um evento custa um ``json.dumps`` e três concatenações de texto.
@@ -44,6 +47,11 @@ class Frames:
     @classmethod
     def new_event(cls, *, event: dict[str, Any], cursor: int) -> Frames:
         return cls(name="new_event", field="event", payload=event, cursor=cursor)
+
+    @classmethod
+    def alert(cls, *, alert: dict[str, Any]) -> Frames:
+        """Um alerta disparado: ``{"type":"alert","alert":{…}}`` / ``["alert",{…}]`` (sem cursor)."""
+        return cls(name="alert", field="alert", payload=alert, cursor=None)
 
     @property
     def payload_json(self) -> str:

@@ -15,6 +15,8 @@ socket (``events/feed/consumer.py``) ou, no Socket.IO, a bomba do processo
   ``feed_unavailable`` e fecham com 1013; o hub volta ao estado
   parado e a próxima inscrição tenta de novo — depois de uma espera crescente
   (``HubUnavailable`` enquanto isso), para não martelar o Redis a cada conexão.
+* **Alertas:** ``{"type": "alert.new", "alert": {…}}`` no mesmo grupo vira ``alert``
+  nos sockets autenticados cujo filtro de ``userId`` aceita o alerta (``dispatch_alert``).
 * **Inscrição:** o hub sobe na primeira inscrição (``register`` só volta depois de
   o canal do processo estar no grupo) e para quando o último socket sai; enquanto
   roda, renova a inscrição no grupo periodicamente (``group_expiry`` da camada).
@@ -37,6 +39,9 @@ from events.feed.protocol import DeliveredIds, Subscription
 from events.feed.publish import EVENTS_GROUP
 
 logger = logging.getLogger(__name__)
+
+# Mensagem da camada com um alerta disparado (``events.feed.publish.alert_broadcast``).
+ALERT_MESSAGE = "alert.new"
 
 # Espera antes de tentar de novo depois de uma falha da camada: dobra a cada falha seguida.
 BACKOFF_INITIAL_SECONDS = 0.5
@@ -163,6 +168,9 @@ class FeedHub:
                 logger.warning("hub do feed perdeu a camada de canais; sockets fechados com 1013", exc_info=True)
                 await self._fail()
                 return
+            if message.get("type") == ALERT_MESSAGE:
+                self._dispatch_alert_safely(message)
+                continue
             if message.get("type") != "event.new":
                 continue
             try:
@@ -202,6 +210,38 @@ class FeedHub:
         for sock in slow:
             # Sai já do hub; o envio fecha o socket. O que estava na caixa é descartado:
             # o cliente retoma do cursor da última entrega.
+            del self.sockets[sock]
+            _discard_mail(sock)
+            _signal(sock, Signal.SLOW)
+
+    # --- alertas (mensagem ``alert.new`` do mesmo grupo) ---------------------------------
+
+    def _dispatch_alert_safely(self, message: dict[str, Any]) -> None:
+        try:
+            self.dispatch_alert(message)
+        except Exception:
+            logger.exception("alert.new fora do formato descartado pelo hub do feed")
+
+    def dispatch_alert(self, message: dict[str, Any]) -> None:
+        """Repasse de um ``alert.new``: como ``dispatch``, mas sem cursor e sem dedupe.
+
+        Só sockets já autenticados estão no hub (a mesma regra do ``new_event``); o filtro
+        do socket vale só pelo ``userId`` (``Subscription.matches_alert``). Cada alerta
+        chega uma vez por processo pela camada, por isso não há dedupe por id.
+        """
+        alert = message["alert"]
+        if not isinstance(alert, dict) or not isinstance(alert.get("id"), str):
+            raise ValueError("alert.new sem alerta")
+        frames = Frames.alert(alert=alert)
+        slow: list[FeedSocket] = []
+        for sock in self.sockets:
+            if not sock.subscription.matches_alert(alert):
+                continue
+            try:
+                sock.mailbox.put_nowait(frames.framed(sock.framer))
+            except asyncio.QueueFull:
+                slow.append(sock)
+        for sock in slow:
             del self.sockets[sock]
             _discard_mail(sock)
             _signal(sock, Signal.SLOW)

@@ -10,8 +10,13 @@ Mensagens do cliente (JSON, uma por frame, até ``MAX_CLIENT_MESSAGE_BYTES``):
 * ``{"type": "resume", "cursor": N}``;
 * ``{"type": "ping"}``.
 
-Mensagens do servidor: ``hello``, ``new_event``, ``subscribed``, ``resumed``,
+Mensagens do servidor: ``hello``, ``new_event``, ``alert``, ``subscribed``, ``resumed``,
 ``resync_required``, ``pong`` e ``error``.
+
+``{"type": "alert", "alert": {…}}`` é um alerta disparado (o mesmo JSON de
+``GET /api/alerts/<id>``), só ao vivo: o filtro ``userId`` vale para alertas e o
+``types`` não; a retomada por cursor não os reenvia (o cliente lê
+``GET /api/alerts?state=open`` a cada ``hello`` — ver o README).
 """
 
 from __future__ import annotations
@@ -105,6 +110,15 @@ class Subscription:
 
     def matches(self, event: dict[str, Any]) -> bool:
         return EventFilter(types=self.types, user_id=self.user_id).matches(event)
+
+    def matches_alert(self, alert: dict[str, Any]) -> bool:
+        """Alertas seguem só o filtro de ``userId``; ``types`` (tipos de evento) não se aplica a eles.
+
+        Quem acompanha um trader vê os alertas dele; quem filtra por tipo de evento continua
+        vendo todos os alertas (um alerta pode juntar eventos de tipos diferentes, como o
+        ``sequence``).
+        """
+        return self.user_id is None or alert.get("userId") == self.user_id
 
     def to_json(self) -> dict[str, Any]:
         return {"types": list(self.types), "userId": self.user_id}

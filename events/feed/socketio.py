@@ -22,7 +22,9 @@ Contrato (namespaces ``/`` e ``/dashboard``, o mesmo feed nos dois):
   ``token_invalid``, ``token_expired``, ``invalid_auth``, ``feed_unavailable``) e
   ``data = {code, detail}``;
 * servidor → cliente: ``hello`` ``{cursor, user, auth, expiresAt}``; ``new_event``
-  ``(evento, cursor)`` — o evento exatamente como ``GET /api/events/<id>``;
+  ``(evento, cursor)`` — o evento exatamente como ``GET /api/events/<id>``; ``alert``
+  ``(alerta)`` — um alerta disparado, como ``GET /api/alerts/<id>``, só ao vivo (filtrado
+  pelo ``userId`` da inscrição; ``types`` não se aplica; a retomada não reenvia alertas);
   ``resumed`` ``{cursor, replayed}``; ``resync_required`` ``{reason, cursor, detail}``;
   ``subscribed`` ``{types, userId}``; ``error`` ``{code, detail, fields?}``;
 * cliente → servidor: ``subscribe`` ``{types?, userId?, cursor?}`` e ``resume``

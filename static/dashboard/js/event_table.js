@@ -22,7 +22,8 @@ export class EventTable {
   // onChange(): ordenação ou tamanho de página mudou (a página guarda na URL).
   // onRefresh(): "atualizar tabela" depois de eventos novos (a página recarrega tudo junto).
   // onWindow(window): a janela exata que a listagem cobriu (``window`` da resposta).
-  constructor({ config, filterParams, showUser, live, onDetails, onError, onLoaded, onChange, onRefresh, onWindow }) {
+  // onRows(body): linhas novas na tabela (a página marca as que têm alerta).
+  constructor({ config, filterParams, showUser, live, onDetails, onError, onLoaded, onChange, onRefresh, onWindow, onRows }) {
     Object.assign(this, {
       config,
       filterParams,
@@ -34,7 +35,10 @@ export class EventTable {
       onChange,
       onRefresh,
       onWindow,
+      onRows,
     });
+    // Outra origem das linhas (filtro por alerta, no cliente): ({page, limit, sort}) → {results, total}.
+    this.source = null;
     this.table = byId("events-table");
     this.body = this.table.tBodies[0];
     this.newButton = byId("table-new");
@@ -72,6 +76,12 @@ export class EventTable {
     byId("page-size").value = String(limit);
   }
 
+  // Troca a origem das linhas (``null`` volta à listagem da API) e recarrega da página 1.
+  setSource(source) {
+    this.source = source;
+    return this.reset();
+  }
+
   goTo(page) {
     this.page = Math.max(1, page);
     this.load();
@@ -97,12 +107,14 @@ export class EventTable {
     setText("table-status", gettext("Carregando…"));
     this.table.setAttribute("aria-busy", "true");
     try {
-      const data = await getJson(this.config.api.events, {
-        ...this.filterParams(),
-        page: this.page,
-        limit: this.limit,
-        sort: this.sort,
-      });
+      const data = this.source
+        ? await this.source({ page: this.page, limit: this.limit, sort: this.sort })
+        : await getJson(this.config.api.events, {
+            ...this.filterParams(),
+            page: this.page,
+            limit: this.limit,
+            sort: this.sort,
+          });
       if (token !== this.seq) return;
       this.onWindow?.(data.window);
       this.render(data);
@@ -164,6 +176,7 @@ export class EventTable {
     }
     if (data.results.length) this.body.replaceChildren(...data.results.map((event) => this.row(event)));
     else this.showEmpty();
+    this.onRows?.(this.body);
     this.renderFooter();
     const [field, direction] = this.sort.startsWith("-") ? [this.sort.slice(1), "descending"] : [this.sort, "ascending"];
     for (const th of this.table.querySelectorAll("th[data-sort]")) {
@@ -192,12 +205,15 @@ export class EventTable {
 
   // Evento ao vivo que passa nos filtros da página.
   addLive(event) {
+    // Filtrada por alerta, a tabela mostra um conjunto fechado: nada entra ao vivo.
+    if (this.source) return;
     const onTop = this.page === 1 && this.sort === "-timestamp";
     if (onTop && this.live === "prepend") {
       if (this.body.querySelector(`tr[data-id="${CSS.escape(event.id)}"]`)) return;
       if (!this.body.querySelector("tr[data-id]")) this.body.replaceChildren();
       this.body.prepend(this.row(event, true));
       while (this.body.rows.length > this.limit) this.body.lastElementChild.remove();
+      this.onRows?.(this.body);
       this.total += 1;
       this.renderFooter();
       return;

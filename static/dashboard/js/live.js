@@ -3,6 +3,8 @@
 // Todo o protocolo do servidor (events/realtime.py) está neste módulo:
 //   servidor → hello {cursor}            ao conectar (sessão do Django pelo cookie)
 //   servidor → new_event {event, cursor}
+//   servidor → alert {alert}             alerta disparado (só ao vivo: a retomada não o reenvia;
+//                                        a página relê os abertos pela API a cada hello)
 //   servidor → resync_required {cursor}  lacuna grande demais: recarregar pela API
 //   servidor → subscribed | resumed | pong | error
 //   cliente  → subscribe {types, userId} | ping
@@ -13,6 +15,7 @@
 export const PROTOCOL = {
   hello: "hello",
   newEvent: "new_event",
+  alert: "alert",
   resync: "resync_required",
   error: "error",
   subscribe: "subscribe",
@@ -35,9 +38,12 @@ export function backoffDelay(attempt, random = Math.random) {
 }
 
 export class LiveFeed {
-  constructor({ path, onEvent, onStatus, onResync, onDenied }) {
+  // onAlert(alert): alerta disparado; onHello({reconnect}): cada conexão aceita (a 1ª e as seguintes).
+  constructor({ path, onEvent, onStatus, onResync, onDenied, onAlert, onHello }) {
     this.path = path;
     this.onEvent = onEvent;
+    this.onAlert = onAlert || (() => {});
+    this.onHello = onHello || (() => {});
     this.onStatus = onStatus;
     this.onResync = onResync || (() => {});
     this.onDenied = onDenied || (() => {});
@@ -170,9 +176,15 @@ export class LiveFeed {
       return;
     }
     switch (message.type) {
-      case PROTOCOL.hello:
+      case PROTOCOL.hello: {
         // Primeira conexão: começa do agora. Reconexão: o cursor visto já foi à URL.
-        if (this.cursor === null) this.advance(message.cursor);
+        const reconnect = this.cursor !== null;
+        if (!reconnect) this.advance(message.cursor);
+        this.onHello({ reconnect });
+        break;
+      }
+      case PROTOCOL.alert:
+        if (message.alert?.id) this.onAlert(message.alert);
         break;
       case PROTOCOL.newEvent:
         if (!message.event) return;

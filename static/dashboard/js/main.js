@@ -1,5 +1,6 @@
 // Painel: liga filtros (na URL), KPIs com Δ, gráficos, tabela, feed ao vivo, detalhe e insight.
 // Todo texto vindo da API entra no DOM por textContent (ver dom.js).
+import { AlertCenter, alertEventsSource, alertItem, markFlagged, renderBadge, severityLabel } from "./alerts.js";
 import { buildUrl, getJson, send } from "./api.js";
 import { Charts } from "./charts.js";
 import { byId, h, setText } from "./dom.js";
@@ -84,8 +85,9 @@ function windowParams() {
 async function loadAll() {
   snapshot = null;
   table.markLoading();
+  if (alertFilter.value) table.source = alertSource(alertFilter.value);
   await table.reset();
-  await loadOverview();
+  await Promise.all([loadOverview(), alertCenter.load(windowParams())]);
 }
 
 function scopeParams() {
@@ -294,6 +296,143 @@ function renderRank(id, rows, describe) {
   );
 }
 
+// --- alertas disparados: painel, selo, marcas e filtro ------------------------------------------
+
+const alertList = byId("alerts-list");
+// value: "" (todos), "*" (só com alerta) ou o id de um alerta; ids: os eventIds da origem atual.
+const alertFilter = { value: "", ids: "" };
+const alertSelect = byId("filter-alert");
+
+const alertCenter = new AlertCenter({
+  apiUrl: config.alertsApi,
+  csrfToken: config.csrfToken,
+  onChange: renderAlerts,
+  onError: (error) => reportError("alerts", gettext("os alertas"), error),
+});
+
+function alertLabel(alert) {
+  return interpolate(gettext("Eventos do alerta: %(rule)s · %(user)s · %(when)s"), {
+    rule: alert.ruleName,
+    user: alert.userId,
+    when: formatDateTime(alert.triggeredAt),
+  });
+}
+
+function renderAlerts(center) {
+  clearAlert("alerts");
+  const open = center.open();
+  const countText = center.openCountText();
+  renderBadge(countText, open.length);
+  setText("alerts-count", `(${countText})`);
+  if (alertList) {
+    alertList.replaceChildren(
+      ...(open.length
+        ? open.map((alert) =>
+            alertItem(alert, {
+              traderHref: (userId) => traderHref(config, userId),
+              onAck: acknowledgeAlert,
+              onShowEvents: (chosen) => {
+                applyAlertFilter(chosen.id);
+                alertSelect.focus();
+              },
+            }),
+          )
+        : [h("li", { className: "muted alert-empty", text: gettext("Nenhum alerta aberto.") })]),
+    );
+  }
+  renderAlertOptions(center);
+  // Filtrada por alerta, a tabela acompanha os alertas que chegaram (ou a primeira leitura).
+  if (alertFilter.value && alertFilter.ids !== idsKey(alertFilter.value)) table.setSource(alertSource(alertFilter.value));
+  markFlagged(table.body, center, "td:first-child");
+  markFlagged(feedList, center);
+}
+
+function renderAlertOptions(center) {
+  if (!alertSelect) return;
+  const known = center.all().slice(0, 100);
+  if (alertFilter.value && alertFilter.value !== "*" && !known.some((alert) => alert.id === alertFilter.value)) {
+    const chosen = center.byId.get(alertFilter.value);
+    if (chosen) known.push(chosen);
+  }
+  alertSelect.replaceChildren(
+    h("option", { value: "", text: gettext("Todos os eventos") }),
+    h("option", { value: "*", text: gettext("Só eventos com alerta") }),
+    ...known.map((alert) => h("option", { value: alert.id, text: alertLabel(alert) })),
+  );
+  alertSelect.value = alertFilter.value;
+}
+
+async function acknowledgeAlert(alert, button) {
+  button.disabled = true;
+  const nextId = button.closest("li")?.nextElementSibling?.dataset.alertId;
+  try {
+    await alertCenter.acknowledge(alert.id);
+    setText("alerts-status", interpolate(gettext("Alerta %(rule)s de %(user)s reconhecido."), { rule: alert.ruleName, user: alert.userId }));
+    // O item saiu da lista: o foco vai ao próximo alerta, ou ao painel.
+    const next = nextId && alertList.querySelector(`li[data-alert-id="${CSS.escape(nextId)}"] .alert-ack`);
+    (next || byId("alerts-panel")).focus();
+  } catch (error) {
+    button.disabled = false;
+    if (error?.status === 401) {
+      reportError("session", "", error);
+      return;
+    }
+    setText("alerts-status", interpolate(gettext("Não foi possível reconhecer o alerta: %(detail)s"), { detail: error.message }));
+  }
+}
+
+// Eventos do alerta (id) ou de todos os alertas conhecidos ("*"): filtro no cliente sobre os
+// eventIds (a listagem /api/events não filtra por alerta). "*" respeita os filtros da página.
+function idsKey(value) {
+  return alertCenter.eventIds(value === "*" ? "" : value).join(",");
+}
+
+function alertSource(value) {
+  alertFilter.ids = idsKey(value);
+  if (value === "*") {
+    return alertEventsSource({
+      eventsUrl: config.api.events,
+      ids: alertCenter.eventIds(),
+      keep: (event) => matchesPage(event),
+    });
+  }
+  return alertEventsSource({ eventsUrl: config.api.events, ids: alertCenter.eventIds(value) });
+}
+
+function matchesPage(event) {
+  const types = state.type ? state.type.split(",") : [];
+  if (types.length && !types.includes(event.type)) return false;
+  if (state.userId && event.userId !== state.userId) return false;
+  return withinWindow(event, state.from || state.to ? state : snapshot || {});
+}
+
+function applyAlertFilter(value) {
+  alertFilter.value = value;
+  if (alertSelect) alertSelect.value = value;
+  let note = "";
+  if (value === "*") note = gettext("Só eventos com alerta (dos alertas abertos e dos disparados no período), com os filtros acima.");
+  else if (value) {
+    const chosen = alertCenter.byId.get(value);
+    note = chosen ? interpolate(gettext("Só os eventos do alerta %(rule)s de %(user)s."), { rule: chosen.ruleName, user: chosen.userId }) : "";
+  }
+  setText("alert-filter-note", note);
+  table.setSource(value ? alertSource(value) : null);
+}
+
+alertSelect?.addEventListener("change", () => applyAlertFilter(alertSelect.value));
+
+function onLiveAlert(alert) {
+  alertCenter.add(alert);
+  setText(
+    "alerts-status",
+    interpolate(gettext("Novo alerta (%(severity)s): %(rule)s de %(user)s."), {
+      severity: severityLabel(alert.severity),
+      rule: alert.ruleName,
+      user: alert.userId,
+    }),
+  );
+}
+
 // --- tabela ------------------------------------------------------------------------------
 
 const dialog = new EventDialog({
@@ -324,6 +463,7 @@ const table = new EventTable({
     snapshot = window;
     updateExportLink();
   },
+  onRows: (body) => markFlagged(body, alertCenter, "td:first-child"),
 });
 
 // --- feed ao vivo --------------------------------------------------------------------------
@@ -357,6 +497,7 @@ function prependToFeed(events) {
     if (feedList.querySelector(`li[data-id="${CSS.escape(event.id)}"]`)) continue;
     feedList.prepend(feedItem(event, true));
   }
+  markFlagged(feedList, alertCenter);
   while (feedList.children.length > config.feedSize) feedList.lastElementChild.remove();
 }
 
@@ -427,6 +568,11 @@ const live = new LiveFeed({
   onStatus: onLiveStatus,
   onResync: () => loadAll(),
   onDenied: () => reportError("session", "", { status: 401 }),
+  onAlert: onLiveAlert,
+  // A retomada não reenvia alertas: a cada reconexão, os abertos são relidos pela API.
+  onHello: ({ reconnect }) => {
+    if (reconnect) alertCenter.load(windowParams());
+  },
 });
 
 // --- insight ---------------------------------------------------------------------------------
@@ -530,9 +676,13 @@ live.setFilter({ types: state.type ? [state.type] : [], userId: state.userId });
 live.start();
 loadAll();
 setInterval(() => {
-  if (document.visibilityState === "visible") loadOverview({ periodic: true });
+  if (document.visibilityState === "visible") {
+    loadOverview({ periodic: true });
+    // Reconhecimentos feitos por colegas não chegam pelo feed: relidos aqui.
+    alertCenter.load(windowParams());
+  }
 }, config.refreshSeconds * 1000);
 
 // Ponto de inspeção para testes de navegador e depuração no console (``overview``: as
 // últimas respostas de resumo e série que os KPIs e gráficos mostram).
-Object.assign(window.traderMonitor, { live, state, loadOverview, loadTable: () => table.load() });
+Object.assign(window.traderMonitor, { live, state, loadOverview, loadTable: () => table.load(), alerts: alertCenter });

@@ -1,5 +1,6 @@
 // Página de um trader: KPIs × período anterior, por tipo, alertas, eventos paginados e ao vivo.
 // Os números vêm dos mesmos endpoints do painel com userId fixo — iguais aos da API na mesma janela.
+import { AlertCenter, alertItem, loadOpenCount, markFlagged, severityLabel } from "./alerts.js";
 import { buildUrl, getJson } from "./api.js";
 import { byId, h, setText } from "./dom.js";
 import { EventDialog } from "./event_dialog.js";
@@ -96,6 +97,7 @@ function applyFilters(changes, { push = true } = {}) {
   live.setFilter({ types: state.type ? [state.type] : [], userId });
   loadOverview();
   table.reset();
+  loadAlerts();
 }
 
 byId("filters").addEventListener("submit", (event) => {
@@ -212,32 +214,63 @@ function renderTypes(rows) {
 
 // --- alertas do trader (quando a API de alertas existe neste servidor) ------------------------
 
-async function loadAlerts() {
-  const list = byId("trader-alerts");
-  if (!config.alertsApi || !list) return;
-  try {
-    const data = await getJson(config.alertsApi, { userId });
-    const items = Array.isArray(data) ? data : data?.results || [];
-    if (!items.length) {
-      list.replaceChildren(h("li", { className: "muted", text: gettext("Nenhum alerta deste trader.") }));
-      return;
-    }
-    list.replaceChildren(
-      ...items.map((alert) =>
-        h(
-          "li",
-          {},
-          h("span", { className: "muted", text: formatDateTime(alert.firedAt || alert.createdAt || alert.timestamp) }),
-          " ",
-          h("span", { text: alert.message || alert.ruleName || alert.rule?.name || alert.type || "" }),
-        ),
-      ),
-    );
-  } catch (error) {
-    list.replaceChildren(
-      h("li", { className: "muted", text: interpolate(gettext("Não foi possível carregar os alertas: %(detail)s"), { detail: error.message }) }),
+const alertList = byId("trader-alerts");
+
+// Todos os alertas do trader na janela da página, mais os abertos de qualquer época; os abertos
+// primeiro. O selo do cabeçalho conta os abertos de todos os traders (fica no painel).
+const alertCenter = new AlertCenter({
+  apiUrl: config.alertsApi,
+  csrfToken: config.csrfToken,
+  userId,
+  onChange: renderAlerts,
+  onError: (error) => reportError("alerts", gettext("os alertas"), error),
+});
+
+function renderAlerts(center) {
+  clearAlert("alerts");
+  if (alertList) {
+    const items = [...center.open(), ...center.all().filter((alert) => alert.state !== "open")];
+    alertList.replaceChildren(
+      ...(items.length
+        ? items.map((alert) => alertItem(alert, { onAck: acknowledgeAlert }))
+        : [h("li", { className: "muted alert-empty", text: gettext("Nenhum alerta deste trader.") })]),
     );
   }
+  markFlagged(table.body, center, "td:first-child");
+}
+
+async function acknowledgeAlert(alert, button) {
+  button.disabled = true;
+  try {
+    await alertCenter.acknowledge(alert.id);
+    setText("alerts-status", interpolate(gettext("Alerta %(rule)s de %(user)s reconhecido."), { rule: alert.ruleName, user: alert.userId }));
+    byId("trader-alerts-panel")?.focus();
+  } catch (error) {
+    button.disabled = false;
+    setText("alerts-status", interpolate(gettext("Não foi possível reconhecer o alerta: %(detail)s"), { detail: error.message }));
+  }
+}
+
+async function loadAlerts() {
+  await alertCenter.load(windowParams());
+  try {
+    await loadOpenCount(config.alertsApi);
+  } catch (error) {
+    reportError("alerts", gettext("os alertas"), error);
+  }
+}
+
+function onLiveAlert(alert) {
+  if (alert.userId !== userId) return;
+  alertCenter.add(alert);
+  setText(
+    "alerts-status",
+    interpolate(gettext("Novo alerta (%(severity)s): %(rule)s de %(user)s."), {
+      severity: severityLabel(alert.severity),
+      rule: alert.ruleName,
+      user: alert.userId,
+    }),
+  );
 }
 
 // --- tabela, detalhe e ao vivo -------------------------------------------------------------------
@@ -263,6 +296,7 @@ const table = new EventTable({
     Object.assign(state, { sort: table.sort, limit: table.limit });
     urlState.replace(state);
   },
+  onRows: (body) => markFlagged(body, alertCenter, "td:first-child"),
 });
 
 const STATUS_TEXT = {
@@ -296,6 +330,10 @@ const live = new LiveFeed({
     table.load();
   },
   onDenied: () => reportError("session", "", { status: 401 }),
+  onAlert: onLiveAlert,
+  onHello: ({ reconnect }) => {
+    if (reconnect) loadAlerts();
+  },
 });
 
 // --- início ------------------------------------------------------------------------------------
@@ -308,7 +346,10 @@ loadOverview();
 table.load();
 loadAlerts();
 setInterval(() => {
-  if (document.visibilityState === "visible") loadOverview();
+  if (document.visibilityState === "visible") {
+    loadOverview();
+    loadOpenCount(config.alertsApi).catch(() => {});
+  }
 }, config.refreshSeconds * 1000);
 
-window.traderMonitor = { live, state, loadOverview, loadTable: () => table.load() };
+window.traderMonitor = { live, state, loadOverview, loadTable: () => table.load(), alerts: alertCenter };
