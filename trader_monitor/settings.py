@@ -404,6 +404,11 @@ WS_RECHECK_SECONDS: float = env.float("WS_RECHECK_SECONDS", default=60.0)
 # Cheia = cliente lento: o socket fecha com 1013 (slow_consumer) e o cliente retoma
 # pelo cursor. 1000 eventos ≈ 10 s de atraso a 100 eventos/s.
 WS_MAILBOX_SIZE: int = env.int("WS_MAILBOX_SIZE", default=1000)
+# Difusão em micro-lotes (events/feed/publish.py): um group_send por lote, fechado
+# FEED_BATCH_SECONDS depois da 1ª mensagem ou com FEED_BATCH_MAX mensagens. 0 s ou 1
+# mensagem = um group_send por evento.
+FEED_BATCH_SECONDS: float = env.float("FEED_BATCH_SECONDS", default=0.002)
+FEED_BATCH_MAX: int = env.int("FEED_BATCH_MAX", default=100)
 # Retomada: no máximo tantos eventos reenviados; além disso, resync_required.
 WS_REPLAY_LIMIT: int = env.int("WS_REPLAY_LIMIT", default=500)
 # Mensagens do cliente por socket (sintaxe da biblioteca limits); excesso fecha com 1008.
