@@ -298,6 +298,10 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
 }
 
 # --- Observabilidade ---------------------------------------------------------
+# Coletor de lixo do processo servidor (trader_monitor/gc_policy.py): "freeze-survivors"
+# tira das coletas completas o que já sobreviveu a uma (pausas curtas no laço de eventos);
+# "freeze" só congela o que existe ao subir; "default" deixa o CPython como vem.
+GC_POLICY: str = env.str("GC_POLICY", default="freeze-survivors")
 LOG_FORMAT: str = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
 LOGGING: dict[str, Any] = {
