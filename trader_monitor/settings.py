@@ -302,6 +302,9 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
 # tira das coletas completas o que já sobreviveu a uma (pausas curtas no laço de eventos);
 # "freeze" só congela o que existe ao subir; "default" deixa o CPython como vem.
 GC_POLICY: str = env.str("GC_POLICY", default="freeze-survivors")
+# Log de acesso: 1 = uma linha por requisição. N > 1 = só 1 em N respostas de sucesso
+# (< 400) vira linha (com "sample": N); 4xx e 5xx sempre. As métricas contam todas.
+ACCESS_LOG_SAMPLE: int = env.int("ACCESS_LOG_SAMPLE", default=1)
 LOG_FORMAT: str = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
 LOGGING: dict[str, Any] = {
