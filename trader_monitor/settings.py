@@ -41,7 +41,6 @@ ALLOWED_HOSTS: list[str] = env.list(
 )
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,6 +60,10 @@ INSTALLED_APPS = [
     "events.alerts",
     "insights",
 ]
+# O app do daphne só serve ao `runserver` ASGI do desenvolvimento; fora dele (uvicorn) ele só
+# carregaria o Twisted em cada worker (~40 MB de RSS, bench/RESULTS.md).
+if DEBUG:
+    INSTALLED_APPS.insert(0, "daphne")
 
 MIDDLEWARE = [
     "trader_monitor.middleware.request_log_middleware",
