@@ -14,6 +14,9 @@ mede e escreve ``bench/RESULTS.md``:
 * S4 — fan-out do feed: latência ingestão→recepção e fração entregue para 1/10/100
   sockets a 10 e 100 eventos/s (``bench/fanout.py``), e 10/100 clientes Socket.IO a
   100 eventos/s (``--protocol socketio``);
+* linhas de alvo medidas por outros módulos (``EXTRA_TARGETS``; ex.: ``bench.alerts_cost``
+  — "pendente" enquanto o módulo não existe) e o custo do pymongo por inserção sem
+  servidor (``bench/pymongo_cost.py``);
 * memória (RSS) de cada servidor ocioso e depois da carga.
 
 Uso::
@@ -1052,6 +1055,8 @@ def render(results: Results, info: dict[str, str], command: str, total_seconds: 
     add("python -m bench.run --only s1      # B1, B2, S1 (wrk + malha aberta), 1 processo e produção")
     add("python -m bench.run --only s4      # fan-out (WebSocket próprio e Socket.IO)")
     add("python -m bench.fanout --server uvicorn-2+redis --protocol socketio --rate 100   # um caso avulso")
+    add("python -m bench.run --only extra   # linhas de outros módulos (EXTRA_TARGETS: bench.alerts_cost)")
+    add("python -m bench.run --only store   # custo do pymongo sem servidor (python -m bench.pymongo_cost)")
     add("python -m bench.run --only data    # S2/S3 (chama python -m bench.datasets)")
     add("python -m bench.servers --only uvicorn-1 --runs 1   # só vazão, configurações avulsas")
     add("```")
