@@ -33,7 +33,7 @@ from events.feed.publish import alert_broadcast, event_broadcast
 from events.services import event_ingest, rejection_record
 from events.store import StoreUnavailable, run_store
 from trader_monitor import metrics
-from trader_monitor.logging import request_id_from_header, request_id_var
+from trader_monitor.logging import access_line_wanted, request_id_from_header, request_id_var
 
 logger = logging.getLogger("events.webhook")
 access_logger = logging.getLogger("trader_monitor.access")
@@ -322,20 +322,25 @@ class WebhookApp:
             await _send_json(send, response)
             duration = time.perf_counter() - started
             metrics.observe_http(scope["method"], ROUTE, response.status, duration)
-            access_logger.log(
-                logging.ERROR if response.status >= 500 else logging.INFO,
-                "%s %s %s",
-                scope["method"],
-                scope["path"],
-                response.status,
-                extra={
+            sample = access_line_wanted(response.status)
+            if sample:
+                extra: dict[str, Any] = {
                     "method": scope["method"],
                     "path": scope["path"],
                     "route": ROUTE,
                     "status": response.status,
                     "duration_ms": round(duration * 1000, 2),
-                },
-            )
+                }
+                if sample > 1:
+                    extra["sample"] = sample
+                access_logger.log(
+                    logging.ERROR if response.status >= 500 else logging.INFO,
+                    "%s %s %s",
+                    scope["method"],
+                    scope["path"],
+                    response.status,
+                    extra=extra,
+                )
         except ConnectionAbortedError:
             logger.info("cliente desconectou antes de enviar o corpo")
         finally:

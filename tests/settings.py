@@ -19,6 +19,9 @@ os.environ.setdefault("LOG_LEVEL", "WARNING")
 os.environ.setdefault("WEBHOOK_RATE_LIMIT", "")
 os.environ.setdefault("WEBHOOK_INVALID_RATE_LIMIT", "")
 os.environ.setdefault("API_RATE_LIMITS_ENABLED", "false")
+# O processo do pytest importa o asgi.py: a política do GC do servidor (congelar os
+# sobreviventes) seguraria ciclos de lixo dos testes até o fim da suíte.
+os.environ.setdefault("GC_POLICY", "default")
 os.environ["REDIS_URL"] = os.environ.get("TEST_FORCE_REDIS_URL", "")
 
 from trader_monitor.settings import *  # noqa: F403

@@ -46,3 +46,10 @@ async def websocket_app(scope: dict[str, Any], receive: Any, send: Any) -> None:
 
 
 application = ProtocolTypeRouter({"http": http_app, "websocket": websocket_app})
+
+# Por último: com tudo carregado, a política do coletor de lixo (trader_monitor/gc_policy.py).
+from django.conf import settings  # noqa: E402
+
+from trader_monitor.gc_policy import apply_gc_policy  # noqa: E402
+
+apply_gc_policy(settings.GC_POLICY)

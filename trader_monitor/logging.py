@@ -2,10 +2,13 @@
 
 from __future__ import annotations
 
+import itertools
 import logging
 import re
 import uuid
 from contextvars import ContextVar
+
+from django.conf import settings
 
 request_id_var: ContextVar[str] = ContextVar("request_id", default="-")
 
@@ -27,3 +30,20 @@ class RequestIdFilter(logging.Filter):
     def filter(self, record: logging.LogRecord) -> bool:
         record.request_id = request_id_var.get()
         return True
+
+
+_success_lines = itertools.count(1)
+
+
+def access_line_wanted(status: int) -> int:
+    """Se a linha de acesso desta resposta vai para o log: 0 = não; senão, quantas ela representa.
+
+    Com ``ACCESS_LOG_SAMPLE`` = N > 1, só 1 em N respostas de sucesso (status < 400) vira
+    linha, e a linha leva ``sample`` = N; 4xx e 5xx sempre têm a sua. As métricas por rota
+    (Prometheus) contam todas as respostas, com ou sem amostragem.
+    """
+    every: int = settings.ACCESS_LOG_SAMPLE
+    if every <= 1 or status >= 400:
+        return 1
+    # ``itertools.count`` avança sem trava e sem corrida (uma chamada em C, com o GIL).
+    return every if next(_success_lines) % every == 0 else 0

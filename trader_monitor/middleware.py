@@ -11,7 +11,7 @@ from asgiref.sync import iscoroutinefunction, markcoroutinefunction
 from django.http import HttpRequest, HttpResponseBase
 
 from trader_monitor import metrics
-from trader_monitor.logging import request_id_from_header, request_id_var
+from trader_monitor.logging import access_line_wanted, request_id_from_header, request_id_var
 
 logger = logging.getLogger("trader_monitor.access")
 
@@ -29,21 +29,20 @@ def _finish(request: HttpRequest, response: HttpResponseBase, started: float, ri
     route = _route_of(request)
     response["X-Request-ID"] = rid
     metrics.observe_http(request.method or "", route, response.status_code, duration)
+    sample = access_line_wanted(response.status_code)
+    if not sample:
+        return
+    extra: dict[str, Any] = {
+        "method": request.method,
+        "path": request.path,
+        "route": route,
+        "status": response.status_code,
+        "duration_ms": round(duration * 1000, 2),
+    }
+    if sample > 1:
+        extra["sample"] = sample
     level = logging.ERROR if response.status_code >= 500 else logging.INFO
-    logger.log(
-        level,
-        "%s %s %s",
-        request.method,
-        request.path,
-        response.status_code,
-        extra={
-            "method": request.method,
-            "path": request.path,
-            "route": route,
-            "status": response.status_code,
-            "duration_ms": round(duration * 1000, 2),
-        },
-    )
+    logger.log(level, "%s %s %s", request.method, request.path, response.status_code, extra=extra)
 
 
 def request_log_middleware(get_response: Callable[[HttpRequest], Any]) -> Any:

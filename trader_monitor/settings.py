@@ -41,7 +41,6 @@ ALLOWED_HOSTS: list[str] = env.list(
 )
 
 INSTALLED_APPS = [
-    "daphne",
     "django.contrib.admin",
     "django.contrib.auth",
     "django.contrib.contenttypes",
@@ -61,6 +60,10 @@ INSTALLED_APPS = [
     "events.alerts",
     "insights",
 ]
+# O app do daphne só serve ao `runserver` ASGI do desenvolvimento; fora dele (uvicorn) ele só
+# carregaria o Twisted em cada worker (~40 MB de RSS, bench/RESULTS.md).
+if DEBUG:
+    INSTALLED_APPS.insert(0, "daphne")
 
 MIDDLEWARE = [
     "trader_monitor.middleware.request_log_middleware",
@@ -298,6 +301,13 @@ CONTENT_SECURITY_POLICY: dict[str, Any] = {
 }
 
 # --- Observabilidade ---------------------------------------------------------
+# Coletor de lixo do processo servidor (trader_monitor/gc_policy.py): "freeze-survivors"
+# tira das coletas completas o que já sobreviveu a uma (pausas curtas no laço de eventos);
+# "freeze" só congela o que existe ao subir; "default" deixa o CPython como vem.
+GC_POLICY: str = env.str("GC_POLICY", default="freeze-survivors")
+# Log de acesso: 1 = uma linha por requisição. N > 1 = só 1 em N respostas de sucesso
+# (< 400) vira linha (com "sample": N); 4xx e 5xx sempre. As métricas contam todas.
+ACCESS_LOG_SAMPLE: int = env.int("ACCESS_LOG_SAMPLE", default=1)
 LOG_FORMAT: str = env.str("LOG_FORMAT", default="text" if DEBUG else "json")
 LOG_LEVEL: str = env.str("LOG_LEVEL", default="INFO")
 LOGGING: dict[str, Any] = {
@@ -409,6 +419,11 @@ WS_RECHECK_SECONDS: float = env.float("WS_RECHECK_SECONDS", default=60.0)
 # Cheia = cliente lento: o socket fecha com 1013 (slow_consumer) e o cliente retoma
 # pelo cursor. 1000 eventos ≈ 10 s de atraso a 100 eventos/s.
 WS_MAILBOX_SIZE: int = env.int("WS_MAILBOX_SIZE", default=1000)
+# Difusão em micro-lotes (events/feed/publish.py): um group_send por lote, fechado
+# FEED_BATCH_SECONDS depois da 1ª mensagem ou com FEED_BATCH_MAX mensagens. 0 s ou 1
+# mensagem = um group_send por evento.
+FEED_BATCH_SECONDS: float = env.float("FEED_BATCH_SECONDS", default=0.002)
+FEED_BATCH_MAX: int = env.int("FEED_BATCH_MAX", default=100)
 # Retomada: no máximo tantos eventos reenviados; além disso, resync_required.
 WS_REPLAY_LIMIT: int = env.int("WS_REPLAY_LIMIT", default=500)
 # Mensagens do cliente por socket (sintaxe da biblioteca limits); excesso fecha com 1008.

@@ -1,7 +1,8 @@
 """Hub do feed por processo: uma inscrição no grupo ``events`` repassa a todos os sockets locais.
 
-Cada processo tem UM canal no grupo e UMA tarefa que o lê (uma mensagem por evento
-na camada de canais, não uma por socket); por evento, o JSON do evento é serializado
+Cada processo tem UM canal no grupo e UMA tarefa que o lê (uma mensagem por
+micro-lote de eventos na camada de canais — ``events/feed/publish.py`` —, não uma por
+socket); a tarefa desembrulha o lote (``unpack``) e, por evento, o JSON do evento é serializado
 uma vez e o quadro de cada protocolo (``events/feed/frames.py``) é posto na caixa de
 saída (``asyncio.Queue`` limitada) de cada socket local cujo filtro aceita o evento e
 que ainda não o recebeu (dedupe por id). Quem esvazia a caixa é a tarefa de envio do
@@ -36,7 +37,7 @@ from django.conf import settings
 
 from events.feed.frames import Framer, Frames
 from events.feed.protocol import DeliveredIds, Subscription
-from events.feed.publish import EVENTS_GROUP
+from events.feed.publish import EVENTS_GROUP, unpack
 
 logger = logging.getLogger(__name__)
 
@@ -168,16 +169,26 @@ class FeedHub:
                 logger.warning("hub do feed perdeu a camada de canais; sockets fechados com 1013", exc_info=True)
                 await self._fail()
                 return
-            if message.get("type") == ALERT_MESSAGE:
-                self._dispatch_alert_safely(message)
-                continue
-            if message.get("type") != "event.new":
-                continue
             try:
-                self.dispatch(message)
-            except Exception:
-                # Uma mensagem fora do formato não derruba o feed de todos.
-                logger.exception("event.new fora do formato descartado pelo hub do feed")
+                items = unpack(message)
+            except ValueError:
+                logger.exception("lote fora do formato descartado pelo hub do feed")
+                continue
+            for item in items:
+                self.route(item)
+
+    def route(self, message: dict[str, Any]) -> None:
+        """Uma mensagem do grupo (sozinha ou de dentro de um lote, na ordem dele)."""
+        if message.get("type") == ALERT_MESSAGE:
+            self._dispatch_alert_safely(message)
+            return
+        if message.get("type") != "event.new":
+            return
+        try:
+            self.dispatch(message)
+        except Exception:
+            # Uma mensagem fora do formato não derruba o feed de todos.
+            logger.exception("event.new fora do formato descartado pelo hub do feed")
 
     async def _fail(self) -> None:
         """Leitura falhou: avisa todos os sockets, volta ao estado parado e espera antes de retomar."""
