@@ -20,6 +20,7 @@ from datetime import datetime, timedelta
 from typing import Any
 
 from events.alerts.domain import alert_id, alert_to_json, cooldown_key, stats_key
+from events.alerts.outbox import enqueue_alert_deliveries
 from events.alerts.rules import (
     RuleSpec,
     Stats,
@@ -213,10 +214,12 @@ def _raise(spec: RuleSpec, fire: Fire, user_id: str, store: EventStore) -> dict[
     }
     if not store.insert_alert(doc):
         return None
-    # INTEGRAÇÃO: enfileirar notificações (outbox) aqui
-    # (o alerta acabou de ser gravado uma única vez; os destinos são ``spec.notify``)
     metrics.ALERTS_TRIGGERED.labels(spec.kind, spec.severity).inc()
-    return alert_to_json(doc)
+    alert = alert_to_json(doc)
+    # Gravado uma única vez: as entregas saem da caixa de saída durável (nunca levanta).
+    if spec.notify:
+        enqueue_alert_deliveries(alert, list(spec.notify))
+    return alert
 
 
 def _stats_for(rules: Iterable[RuleSpec], event: dict[str, Any], store: EventStore) -> Stats | None:

@@ -209,7 +209,7 @@ def _metrics_token(settings: Any) -> None:
 
 @pytest.fixture
 def objects(client: Client, sign: Signer, store: Any) -> Callable[[], dict[str, str]]:
-    """Um evento, uma regra, um alerta e um destino novos por requisição (a remoção consome os seus) e uma entrega rejeitada."""
+    """Evento, regra, alerta e destino novos por requisição (a remoção consome os seus) e uma entrega rejeitada."""
     rejection_record(reason="bad_signature", detail="x", headers={}, body=b"{}", body_size=2, remote_addr="10.0.0.1")
     rejection = str(store.list_rejections(limit=1)[0]["_id"])
 
