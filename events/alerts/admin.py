@@ -79,5 +79,6 @@ class AlertRuleAdmin(_ModelAdmin):
             obj.created_by_id = request.user.pk
         super().save_model(request, obj, form, change)
 
+
 # Destinos de notificação e entregas (registro no módulo importado).
 from events.alerts import notification_admin  # noqa: E402, F401

@@ -115,6 +115,7 @@ class RuleCache:
         self._rules = rules
         self._fingerprint = fingerprint
 
+
 rule_cache = RuleCache()
 
 

@@ -160,6 +160,7 @@ class EventStore(Protocol):
     def acknowledge_alert(self, alert_id: ObjectId, *, by: str, at: datetime) -> dict[str, Any] | None:
         """Aberto → reconhecido (idempotente: outro estado fica como está); ``None`` se não existe."""
         ...
+
     # --- caixa de saída das notificações (outbox.py) ---
     def enqueue_deliveries(self, alert: dict[str, Any], endpoint_ids: list[int], *, now: datetime) -> int: ...
 

@@ -473,6 +473,7 @@ class InMemoryStore:
                 found.update(state="acknowledged", ackBy=by, ackAt=at)
             acknowledged: dict[str, Any] = _clone(found)
             return acknowledged
+
     # --- caixa de saída das notificações -----------------------------------------------
     # O mongomock não garante atomicidade entre threads: tudo passa pela trava do
     # adaptador (no MongoDB, o find_one_and_update já é atômico). E uma busca ordenada no

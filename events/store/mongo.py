@@ -329,6 +329,7 @@ class MongoStore:
 
     def acknowledge_alert(self, alert_id: ObjectId, *, by: str, at: datetime) -> dict[str, Any] | None:
         return self.retry.run("acknowledge_alert", lambda: self.alerts.acknowledge(alert_id, by=by, at=at))
+
     # --- caixa de saída das notificações -----------------------------------------------
     # O enfileiramento repete com segurança (índice único); a reivindicação e o registro
     # da tentativa não: uma repetição depois de uma escrita que chegou reivindicaria outra

@@ -585,6 +585,8 @@ def test_acknowledging_is_idempotent_and_keeps_the_first_acknowledger(adapter: E
     assert (again["ackBy"], again["ackAt"]) == (first["ackBy"], first["ackAt"])
     assert adapter.acknowledge_alert(ObjectId(f"{2:024x}"), by="ana", at=NOW) is None
     assert adapter.list_alerts(AlertFilter(state="open"), limit=10) == []
+
+
 # --- caixa de saída das notificações --------------------------------------------------
 
 
