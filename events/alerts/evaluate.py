@@ -81,6 +81,10 @@ class Ahead:
         window = EventFilter(
             types=tuple(sorted(types)), user_id=self.event["userId"], start=moment, end=moment + span + _MILLISECOND
         )
+        # Contar é barato (índice); quase sempre só o próprio evento está na janela.
+        itself = 1 if self.event["type"] in types else 0
+        if self.store.count_events(window) <= itself:
+            return []
         found = self.store.list_events(window, sort_field="timestamp", descending=False, limit=SCAN)
         return [doc for doc in found if doc["_id"] != self.event["_id"]]
 
