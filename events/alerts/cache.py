@@ -76,6 +76,17 @@ class RuleCache:
         self._checked_at = -float("inf")
         self._stale = True
 
+    def clear(self) -> None:
+        """Esquece as regras, como se o banco não tivesse nenhuma agora (cada teste começa assim).
+
+        Uma transação desfeita não emite ``post_delete``: sem isto, as regras de um teste
+        seguiriam valendo no seguinte até a próxima conferência.
+        """
+        with self._lock:
+            self._rules, self._by_type, self._fingerprint = (), {}, None
+            self._stale = False
+            self._checked_at = time.monotonic()
+
     def invalidate(self) -> None:
         self._stale = True
         self._fingerprint = None
@@ -93,7 +104,6 @@ class RuleCache:
             if not self._stale and now - self._checked_at < settings.ALERT_RULES_RECHECK_SECONDS:
                 return self._rules
             self._stale = False
-            self._checked_at = now
             try:
                 self._refresh()
             except Exception:
@@ -101,6 +111,10 @@ class RuleCache:
                 # próximo intervalo — um erro registrado por intervalo, não um por evento.
                 metrics.ALERT_RULE_ERRORS.labels("rules").inc()
                 logger.exception("regras de alerta não puderam ser relidas; usando as %d em cache", len(self._rules))
+            finally:
+                # Só depois da leitura: até lá, as outras threads esperam a trava em vez de
+                # avaliarem com as regras velhas (ou nenhuma, na primeira vez).
+                self._checked_at = now
             return self._rules
 
     def _refresh(self) -> None:
