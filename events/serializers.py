@@ -21,7 +21,7 @@ from rest_framework import serializers
 
 from events.domain import EventFilter, KeysetPosition, SortField, looks_like_operator
 from events.export import EXPORT_FORMATS
-from events.windows import RangeError, parse_range, to_millisecond
+from events.windows import RangeError, isoformat, parse_range, to_millisecond
 
 SortSpec = Literal["timestamp", "-timestamp", "value", "-value"]
 SORTS: dict[str, tuple[SortField, bool]] = {
@@ -86,6 +86,10 @@ class AwareDateTimeField(serializers.DateTimeField):
         if moment.year < 1970 or moment.year > 9998:
             self.fail("out_of_range")
         return to_millisecond(moment)
+
+    def to_representation(self, value: datetime | None) -> str | None:
+        """Na resposta, a forma de toda a API: UTC, milissegundos e ``Z``."""
+        return None if value is None else isoformat(value)
 
 
 class TypesField(serializers.CharField):

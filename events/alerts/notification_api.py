@@ -22,6 +22,7 @@ from accounts.permissions import IsStaff
 from events.alerts.models import NotificationEndpoint
 from events.alerts.notifications import delivery_list, endpoint_create, endpoint_update
 from events.alerts.ssrf import ALLOWED_SCHEMES, BlockedDestination, url_parts
+from events.serializers import AwareDateTimeField
 from events.windows import isoformat
 from trader_monitor.openapi import error_responses
 
@@ -64,9 +65,9 @@ class EndpointOutput(serializers.Serializer[NotificationEndpoint]):
     description = serializers.CharField()
     enabled = serializers.BooleanField()
     consecutiveFailures = serializers.IntegerField(source="consecutive_failures")
-    disabledAt = serializers.DateTimeField(source="disabled_at", allow_null=True)
+    disabledAt = AwareDateTimeField(source="disabled_at", allow_null=True)
     disabledReason = serializers.CharField(source="disabled_reason")
-    createdAt = serializers.DateTimeField(source="created_at")
+    createdAt = AwareDateTimeField(source="created_at")
 
 
 class EndpointDetailOutput(EndpointOutput):

@@ -23,7 +23,7 @@ from events.alerts.domain import ALERT_STATES, SEVERITIES, AlertFilter, AlertPos
 from events.alerts.models import AlertRule, NotificationEndpoint
 from events.alerts.rules import rule_problems
 from events.domain import MAX_ABS_VALUE
-from events.serializers import MAX_USER_ID_LENGTH, PlainTextField, RangeQuerySerializer
+from events.serializers import MAX_USER_ID_LENGTH, AwareDateTimeField, PlainTextField, RangeQuerySerializer
 
 MAX_SECONDS = 366 * 24 * 3600
 MAX_COUNT = 1_000_000
@@ -174,8 +174,8 @@ class AlertRuleSerializer(serializers.ModelSerializer[AlertRule]):
         max_value=MAX_FACTOR,
         help_text="sequence (opcional): mínimo de second.value / first.value (> 0).",
     )
-    createdAt = serializers.DateTimeField(source="created_at", read_only=True)
-    updatedAt = serializers.DateTimeField(source="updated_at", read_only=True)
+    createdAt = AwareDateTimeField(source="created_at", read_only=True)
+    updatedAt = AwareDateTimeField(source="updated_at", read_only=True)
 
     class Meta:
         model = AlertRule

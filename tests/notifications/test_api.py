@@ -200,3 +200,10 @@ def test_deliveries_reject_bad_pagination(
 
     assert response.status_code == HTTPStatus.BAD_REQUEST
     assert set(params) <= set(response.json()["fields"])
+
+
+def test_endpoint_created_at_is_utc_with_milliseconds(staff: APIClient) -> None:
+    created = staff.post("/api/notification-endpoints", {"url": "https://93.184.215.14/hook"}, format="json").json()
+
+    assert created["createdAt"].endswith("Z")
+    assert len(created["createdAt"]) == len("2026-12-01T12:00:00.000Z")

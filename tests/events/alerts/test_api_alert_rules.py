@@ -188,3 +188,14 @@ def test_unknown_or_malformed_rule_ids_are_404(staff: APIClient, rule_id: str) -
 def test_the_slashed_form_answers_too(analyst: APIClient, threshold_rule: AlertRule) -> None:
     assert analyst.get(f"{URL}/").status_code == HTTPStatus.OK
     assert json.loads(analyst.get(f"{URL}/{threshold_rule.id}/").content)["id"] == threshold_rule.id
+
+
+def test_rule_timestamps_are_utc_with_milliseconds_like_the_rest_of_the_api(
+    staff: APIClient, threshold_rule: AlertRule
+) -> None:
+    # Antes saíam no fuso do servidor (-03:00) e com microssegundos.
+    data = staff.get(f"/api/alert-rules/{threshold_rule.pk}").json()
+
+    for field in ("createdAt", "updatedAt"):
+        assert data[field].endswith("Z"), data[field]
+        assert len(data[field]) == len("2026-12-01T12:00:00.000Z"), data[field]
