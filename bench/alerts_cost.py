@@ -14,6 +14,7 @@ Uso::
 
     .venv/bin/python -m bench.alerts_cost                  # 3 pares de 5 s
     .venv/bin/python -m bench.alerts_cost --runs 1 --seconds 3
+    .venv/bin/python -m bench.alerts_cost --storm           # quase todo evento dispara um alerta
 
 Do ``bench/run.py``: ``from bench import alerts_cost; row = alerts_cost.run()``.
 """
@@ -91,9 +92,9 @@ STORM: list[dict[str, Any]] = [
 ]
 
 
-def create_rules(env: dict[str, str], count: int) -> None:
-    """Migra o SQLite do servidor e cria ``count`` regras (as primeiras de ``RULES``)."""
-    rules = [dict(rule, name=f"bench {index}") for index, rule in enumerate(RULES[:count])]
+def create_rules(env: dict[str, str], count: int, *, storm: bool = False) -> None:
+    """Migra o SQLite do servidor e cria ``count`` regras (as primeiras de ``RULES`` ou de ``STORM``)."""
+    rules = [dict(rule, name=f"bench {index}") for index, rule in enumerate((STORM if storm else RULES)[:count])]
     script = (
         "import django, json, sys; django.setup();"
         "from django.core.management import call_command; call_command('migrate', verbosity=0);"
@@ -103,11 +104,11 @@ def create_rules(env: dict[str, str], count: int) -> None:
     subprocess.run([PYTHON, "-c", script, json.dumps(rules)], env=env, cwd=ROOT, check=True, capture_output=True)
 
 
-def measure(rules: int, *, seconds: int, connections: int, tmp: Path) -> WrkResult:
+def measure(rules: int, *, seconds: int, connections: int, tmp: Path, storm: bool = False) -> WrkResult:
     """Uma rodada de ``seconds`` s (após 2 s de aquecimento) num servidor novo com ``rules`` regras."""
     workdir = Path(tempfile.mkdtemp(prefix="tm-alerts-", dir=tmp))
     database = {"DATABASE_URL": f"sqlite:///{workdir / 'rules.sqlite3'}"}
-    create_rules(server_env(workdir, redis_prefix=None) | database, rules)
+    create_rules(server_env(workdir, redis_prefix=None) | database, rules, storm=storm)
     lua = tmp / "webhook.lua"
     lua.write_text(LUA)
     requests_file = workdir / "requests.tsv"
@@ -151,14 +152,14 @@ print(json.dumps({"without": statistics.median(costs[0]), "with": statistics.med
 """
 
 
-def in_process(rules: int, *, events: int = 3000, rounds: int = 5) -> dict[str, float]:
+def in_process(rules: int, *, events: int = 3000, rounds: int = 5, storm: bool = False) -> dict[str, float]:
     """CPU de ``process_delivery`` por entrega (sem HTTP), sem e com as regras, alternando, no mesmo processo.
 
     A medida mais estável numa máquina compartilhada (como ``bench.ingest_cpu``).
     """
     with tempfile.TemporaryDirectory(prefix="tm-alerts-cpu-") as tmp:
         env = server_env(Path(tmp), redis_prefix=None) | {"ROLLUP_FLUSH_SECONDS": "0", "LOG_LEVEL": "WARNING"}
-        create_rules(env, rules)
+        create_rules(env, rules, storm=storm)
         done = subprocess.run(
             [PYTHON, "-c", IN_PROCESS, str(events), str(rounds)], env=env, cwd=ROOT, check=True, capture_output=True
         )
@@ -166,16 +167,21 @@ def in_process(rules: int, *, events: int = 3000, rounds: int = 5) -> dict[str, 
     return result
 
 
-def run(*, runs: int = 3, seconds: int = 5, connections: int = 32, rules: int = 20) -> dict[str, Any]:
-    """Mede e devolve a linha do relatório (vazões, CPU por pedido, custo relativo e carga da máquina)."""
+def run(
+    *, runs: int = 3, seconds: int = 5, connections: int = 32, rules: int = 20, storm: bool = False
+) -> dict[str, Any]:
+    """Mede e devolve a linha do relatório (vazões, CPU por pedido, custo relativo e carga da máquina).
+
+    ``storm``: as regras da tempestade (quase todo evento dispara algum alerta) em vez das da cauda.
+    """
     load_start = os.getloadavg()
-    cpu = in_process(rules)
+    cpu = in_process(rules, storm=storm)
     print(f"   em processo: {cpu['without']:.1f} → {cpu['with']:.1f} µs CPU/entrega", flush=True)
     series: dict[int, list[WrkResult]] = {0: [], rules: []}
     with tempfile.TemporaryDirectory(prefix="tm-alerts-bench-") as tmp:
         for _ in range(runs):
             for count in (0, rules):
-                result = measure(count, seconds=seconds, connections=connections, tmp=Path(tmp))
+                result = measure(count, seconds=seconds, connections=connections, tmp=Path(tmp), storm=storm)
                 series[count].append(result)
                 print(
                     f"   {count:>2} regras: {result.rps:.0f} req/s, {result.cpu_ms_per_request:.3f} ms CPU/pedido, "
@@ -187,7 +193,7 @@ def run(*, runs: int = 3, seconds: int = 5, connections: int = 32, rules: int = 
     cpu_n = median(r.cpu_ms_per_request for r in series[rules])
     cost = 1 - rps_n / rps_0
     return {
-        "name": f"S1 com {rules} regras de alerta",
+        "name": f"S1 com {rules} regras de alerta" + (" (tempestade)" if storm else ""),
         "rules": rules,
         "runs": runs,
         "seconds": seconds,
@@ -222,8 +228,9 @@ def main() -> None:
     parser.add_argument("--seconds", type=int, default=5)
     parser.add_argument("--connections", type=int, default=32)
     parser.add_argument("--rules", type=int, default=20, choices=range(1, len(RULES) + 1), metavar="N")
+    parser.add_argument("--storm", action="store_true", help="Regras que disparam em quase todo evento.")
     args = parser.parse_args()
-    row = run(runs=args.runs, seconds=args.seconds, connections=args.connections, rules=args.rules)
+    row = run(runs=args.runs, seconds=args.seconds, connections=args.connections, rules=args.rules, storm=args.storm)
     print(json.dumps(row, indent=2, ensure_ascii=False))
 
 

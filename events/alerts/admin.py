@@ -11,6 +11,7 @@ from django.utils.translation import gettext_lazy as _
 
 from events.alerts.models import AlertRule
 from events.alerts.rules import REQUIRED_FIELDS, rule_problems
+from events.alerts.serializers import problem_text
 
 _ATTRIBUTES = {name: attribute for fields in REQUIRED_FIELDS.values() for name, attribute in fields} | {
     "zScore": "z_score",
@@ -50,8 +51,9 @@ class AlertRuleForm(forms.ModelForm):  # type: ignore[type-arg]
 
     def clean(self) -> dict[str, Any]:
         data: dict[str, Any] = super().clean() or {}
-        for name, message in rule_problems(data.get("kind", ""), data.get).items():
-            self.add_error(_ATTRIBUTES[name], message)
+        kind = data.get("kind", "")
+        for name, code in rule_problems(kind, data.get).items():
+            self.add_error(_ATTRIBUTES[name], problem_text(code, kind))
         return data
 
 

@@ -93,7 +93,6 @@ class RuleCache:
             if not self._stale and now - self._checked_at < settings.ALERT_RULES_RECHECK_SECONDS:
                 return self._rules
             self._stale = False
-            self._checked_at = now
             try:
                 self._refresh()
             except Exception:
@@ -101,6 +100,10 @@ class RuleCache:
                 # próximo intervalo — um erro registrado por intervalo, não um por evento.
                 metrics.ALERT_RULE_ERRORS.labels("rules").inc()
                 logger.exception("regras de alerta não puderam ser relidas; usando as %d em cache", len(self._rules))
+            finally:
+                # Só depois da leitura: até lá, as outras threads esperam a trava em vez de
+                # avaliarem com as regras velhas (ou nenhuma, na primeira vez).
+                self._checked_at = now
             return self._rules
 
     def _refresh(self) -> None:
@@ -114,6 +117,7 @@ class RuleCache:
         self._by_type = {name: tuple(spec for spec in rules if spec.watches(name)) for name in types if name}
         self._rules = rules
         self._fingerprint = fingerprint
+
 
 rule_cache = RuleCache()
 

@@ -64,29 +64,36 @@ class Ahead:
     resposta quase sempre é vazia, e uma consulta por regra custaria vazão à toa.
     """
 
-    def __init__(self, event: dict[str, Any], store: EventStore, rules: list[RuleSpec]) -> None:
+    def __init__(self, event: dict[str, Any], store: EventStore, rules: tuple[RuleSpec, ...]) -> None:
         self.event = event
         self.store = store
-        self.types: set[str] = set()
-        self.span = timedelta(0)
-        for spec in rules:
-            if spec.kind == "frequency" or (spec.kind == "sequence" and event["type"] == spec.first_type):
-                self.types.add(spec.event_type if spec.kind == "frequency" else spec.second_type)
-                self.span = max(self.span, spec.window)
+        self.rules = rules
         self._docs: list[dict[str, Any]] | None = None
+
+    def _read(self) -> list[dict[str, Any]]:
+        types: set[str] = set()
+        span = timedelta(0)
+        for spec in self.rules:
+            if spec.kind == "frequency" or (spec.kind == "sequence" and self.event["type"] == spec.first_type):
+                types.add(spec.event_type if spec.kind == "frequency" else spec.second_type)
+                span = max(span, spec.window)
+        moment = self.event["timestamp"]
+        window = EventFilter(
+            types=tuple(sorted(types)), user_id=self.event["userId"], start=moment, end=moment + span + _MILLISECOND
+        )
+        # Contar é barato (índice); quase sempre só o próprio evento está na janela.
+        itself = 1 if self.event["type"] in types else 0
+        if self.store.count_events(window) <= itself:
+            return []
+        found = self.store.list_events(window, sort_field="timestamp", descending=False, limit=SCAN)
+        return [doc for doc in found if doc["_id"] != self.event["_id"]]
 
     def of(self, event_type: str, *, within: timedelta, same_instant: bool) -> list[dict[str, Any]]:
         """Os posteriores de ``event_type`` até ``within`` depois (com ou sem os do mesmo instante)."""
         if self._docs is None:
-            moment = self.event["timestamp"]
-            window = EventFilter(
-                types=tuple(sorted(self.types)),
-                user_id=self.event["userId"],
-                start=moment,
-                end=moment + self.span + _MILLISECOND,
-            )
-            found = self.store.list_events(window, sort_field="timestamp", descending=False, limit=SCAN)
-            self._docs = [doc for doc in found if doc["_id"] != self.event["_id"]]
+            self._docs = self._read()
+        if not self._docs:
+            return []
         moment = self.event["timestamp"]
         return [
             doc
@@ -243,7 +250,7 @@ def _fires(spec: RuleSpec, event: dict[str, Any], store: EventStore, stats: Stat
 
 def alerts_evaluate(*, event: dict[str, Any], store: EventStore, rules: tuple[RuleSpec, ...]) -> list[dict[str, Any]]:
     """Avalia ``rules`` contra o evento recém-gravado; devolve os alertas NOVOS (JSON público). Nunca lança."""
-    watching = [spec for spec in rules if spec.watches(event["type"])]
+    watching = tuple(spec for spec in rules if spec.watches(event["type"]))
     if not watching:
         return []
     stats: Stats | None = None

@@ -34,6 +34,7 @@ import math
 from collections.abc import Callable
 from dataclasses import dataclass
 from datetime import timedelta
+from functools import cached_property
 from typing import Any
 
 EVENT_NAMES = {
@@ -75,11 +76,11 @@ class RuleSpec:
     second_type: str = ""
     min_ratio: float | None = None
 
-    @property
+    @cached_property
     def window(self) -> timedelta:
         return timedelta(seconds=self.window_seconds or 0)
 
-    @property
+    @cached_property
     def cooldown(self) -> timedelta:
         return timedelta(seconds=self.cooldown_seconds)
 
@@ -100,18 +101,17 @@ REQUIRED_FIELDS: dict[str, tuple[tuple[str, str], ...]] = {
 
 
 def rule_problems(kind: str, value: Callable[[str], Any]) -> dict[str, str]:
-    """Problemas da regra por campo da API (``value(atributo)`` lê o valor efetivo); vazio se válida."""
-    problems = {
-        name: f"Obrigatório para regras do tipo {kind}."
-        for name, attribute in REQUIRED_FIELDS.get(kind, ())
-        if value(attribute) in (None, "")
-    }
+    """Problemas da regra por campo da API (``value(atributo)`` lê o valor efetivo); vazio se válida.
+
+    Os valores são códigos (``required``, ``positive``): quem mostra traduz (API e admin).
+    """
+    problems = {name: "required" for name, attribute in REQUIRED_FIELDS.get(kind, ()) if value(attribute) in (None, "")}
     z_score = value("z_score")
     if kind == "anomaly" and z_score is not None and z_score <= 0:
-        problems["zScore"] = "Deve ser maior que zero."
+        problems["zScore"] = "positive"
     min_ratio = value("min_ratio")
     if kind == "sequence" and min_ratio is not None and min_ratio <= 0:
-        problems["minRatio"] = "Deve ser maior que zero (ou nulo, sem razão mínima)."
+        problems["minRatio"] = "positive"
     return problems
 
 

@@ -61,6 +61,13 @@ def _seconds(source: str, help_text: str, *, min_value: int) -> serializers.Inte
     )
 
 
+def problem_text(code: str, kind: str) -> str:
+    """Texto (traduzível) de um código de ``rules.rule_problems``."""
+    if code == "positive":
+        return str(_("Deve ser maior que zero."))
+    return str(_("Obrigatório para regras do tipo %(kind)s.") % {"kind": kind})
+
+
 class AlertRuleSerializer(serializers.ModelSerializer[AlertRule]):
     """Regra de alerta; os campos usados dependem de ``kind`` (os demais são ignorados na avaliação)."""
 
@@ -162,9 +169,10 @@ class AlertRuleSerializer(serializers.ModelSerializer[AlertRule]):
         return getattr(self.instance, source) if self.instance is not None else None
 
     def validate(self, attrs: dict[str, Any]) -> dict[str, Any]:
-        problems = rule_problems(self._effective(attrs, "kind"), lambda attribute: self._effective(attrs, attribute))
+        kind = self._effective(attrs, "kind")
+        problems = rule_problems(kind, lambda attribute: self._effective(attrs, attribute))
         if problems:
-            raise serializers.ValidationError({name: [message] for name, message in problems.items()})
+            raise serializers.ValidationError({name: [problem_text(code, kind)] for name, code in problems.items()})
         return attrs
 
 

@@ -79,6 +79,8 @@ class InMemoryStore:
         self._by_value: SortedList = SortedList()
         self._by_type: dict[str, SortedList] = {}
         self._by_user: dict[str, SortedList] = {}
+        # (tipo, usuário): as janelas das regras de alerta (frequência, sequência) leem por aqui.
+        self._by_type_user: dict[tuple[str, str], SortedList] = {}
         # (seq, _id) em ordem de gravação: o seq é reservado e gravado sob a mesma trava.
         self._by_seq: list[tuple[int, ObjectId]] = []
         self._seq = 0
@@ -172,6 +174,8 @@ class InMemoryStore:
         yield self._by_value, (document["value"], event_id)
         yield self._by_type.setdefault(document["type"], SortedList()), (timestamp, event_id)
         yield self._by_user.setdefault(document["userId"], SortedList()), (timestamp, event_id)
+        pair = (document["type"], document["userId"])
+        yield self._by_type_user.setdefault(pair, SortedList()), (timestamp, event_id)
 
     def _apply(self, documents: Iterable[dict[str, Any]]) -> None:
         """Soma as contribuições nas agregações (as mesmas que o MongoDB recebe, ``contributions``)."""
@@ -213,7 +217,11 @@ class InMemoryStore:
         """Eventos que passam no filtro, em ordem de ``(timestamp, _id)`` (o índice mais estreito)."""
         start = event_filter.start or _MIN
         lists: list[SortedList]
-        if event_filter.user_id is not None:
+        if event_filter.user_id is not None and event_filter.types:
+            lists = self._type_user_lists(event_filter)
+            if not lists:
+                return
+        elif event_filter.user_id is not None:
             lists = [self._by_user.get(event_filter.user_id, SortedList())]
         elif event_filter.types:
             lists = [self._by_type[name] for name in event_filter.types if name in self._by_type]
@@ -229,6 +237,14 @@ class InMemoryStore:
             document = self._docs[event_id]
             if event_filter.matches(document):
                 yield document
+
+    def _type_user_lists(self, event_filter: EventFilter) -> list[SortedList]:
+        user_id = str(event_filter.user_id)
+        return [
+            self._by_type_user[key]
+            for key in ((name, user_id) for name in event_filter.types)
+            if key in self._by_type_user
+        ]
 
     def list_events(
         self,
@@ -275,7 +291,7 @@ class InMemoryStore:
             elif not event_filter.types:
                 lists = [self._by_time]
             else:
-                return sum(1 for _ in self._candidates(event_filter, reverse=False))
+                lists = self._type_user_lists(event_filter)
             low = (event_filter.start or _MIN, _MIN_ID)
             total = 0
             for index in lists:
@@ -467,6 +483,7 @@ class InMemoryStore:
                 found.update(state="acknowledged", ackBy=by, ackAt=at)
             acknowledged: dict[str, Any] = _clone(found)
             return acknowledged
+
 
 def _clone(value: Any) -> Any:
     """Cópia dos contêineres (dict, list); folhas imutáveis (datas, ObjectId, textos, números) são as mesmas.

@@ -7,7 +7,9 @@ as regras precisam estar confirmadas no banco (``transaction=True``) para essas 
 from __future__ import annotations
 
 import asyncio
+import threading
 from collections.abc import Callable, Iterator
+from concurrent.futures import ThreadPoolExecutor
 from http import HTTPStatus
 from typing import Any
 
@@ -20,7 +22,7 @@ from django.test import override_settings
 from rest_framework.test import APIClient
 
 from events import webhook
-from events.alerts.cache import rule_cache
+from events.alerts.cache import RuleCache, rule_cache
 from events.alerts.domain import AlertFilter
 from events.alerts.models import AlertRule
 from events.domain import EventFilter
@@ -202,3 +204,18 @@ def test_unreadable_rules_keep_the_cached_ones_and_log_once_per_interval(
     assert sorted(alert["userId"] for alert in alerts(store)) == ["u-1", "u-2", "u-3", "u-4"]
     assert metric("trader_monitor_alert_rule_errors_total", kind="rules") == before + 1
     assert len([record for record in caplog.records if record.name == "events.alerts.cache"]) == 1
+
+
+def test_threads_arriving_during_the_first_load_wait_for_the_rules() -> None:
+    rule = make_rule()
+    fresh = RuleCache()
+    barrier = threading.Barrier(8)
+
+    def read(_: int) -> tuple[int, ...]:
+        barrier.wait()
+        return tuple(spec.id for spec in fresh.watching("withdraw"))
+
+    with ThreadPoolExecutor(max_workers=8) as pool:
+        seen = list(pool.map(read, range(8)))
+
+    assert seen == [(rule.id,)] * 8

@@ -71,7 +71,7 @@ def test_money_is_brazilian(value: float, text: str) -> None:
 def test_rule_problems_name_api_fields() -> None:
     values = {"event_type": "login", "count": None, "window_seconds": 0, "z_score": None, "min_ratio": None}
 
-    assert rule_problems("frequency", values.get) == {"count": "Obrigatório para regras do tipo frequency."}
+    assert rule_problems("frequency", values.get) == {"count": "required"}
     assert set(rule_problems("sequence", {"min_ratio": -1}.get)) == {
         "firstType",
         "secondType",
