@@ -18,6 +18,7 @@ from django_ratelimit import core as ratelimit_core
 from hypothesis import settings as hypothesis_settings
 from standardwebhooks.webhooks import Webhook
 
+from events.alerts.cache import rule_cache
 from events.store import EventStore, get_store
 
 ON_CI = os.environ.get("CI", "").lower() in {"1", "true", "yes"}
@@ -54,6 +55,8 @@ def store() -> Iterator[EventStore]:
     instance = get_store()
     instance.drop_all()
     cache.clear()
+    # As regras de alerta em cache no processo: as de um teste não valem no seguinte.
+    rule_cache.clear()
     # Uma camada de canais nova por teste (filas presas ao laço de eventos do teste).
     channel_layers.backends.clear()
     clock = instance.now

@@ -6,6 +6,7 @@ from datetime import UTC, datetime
 from typing import Any
 
 from django.db.models import QuerySet
+from django.http import Http404
 from django.utils.translation import gettext as _
 from drf_spectacular.utils import OpenApiParameter, OpenApiResponse, extend_schema, extend_schema_view
 from rest_framework import viewsets
@@ -101,6 +102,13 @@ class AlertRuleViewSet(viewsets.ModelViewSet[AlertRule]):
 
     def get_queryset(self) -> QuerySet[AlertRule]:
         return AlertRule.objects.prefetch_related("notify").order_by("id")
+
+    def get_object(self) -> AlertRule:
+        # O 404 no formato de erro da API (com ``detail``), como nas outras rotas.
+        try:
+            return super().get_object()
+        except Http404:
+            raise NotFound(_("Regra não encontrada.")) from None
 
     def perform_create(self, serializer: BaseSerializer[AlertRule]) -> None:
         serializer.save(created_by=authenticated_user(self.request))

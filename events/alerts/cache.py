@@ -76,6 +76,17 @@ class RuleCache:
         self._checked_at = -float("inf")
         self._stale = True
 
+    def clear(self) -> None:
+        """Esquece as regras, como se o banco não tivesse nenhuma agora (cada teste começa assim).
+
+        Uma transação desfeita não emite ``post_delete``: sem isto, as regras de um teste
+        seguiriam valendo no seguinte até a próxima conferência.
+        """
+        with self._lock:
+            self._rules, self._by_type, self._fingerprint = (), {}, None
+            self._stale = False
+            self._checked_at = time.monotonic()
+
     def invalidate(self) -> None:
         self._stale = True
         self._fingerprint = None

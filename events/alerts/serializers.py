@@ -37,13 +37,17 @@ _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
 
+# O corpo é JSON: cada campo aceita só o tipo que o esquema declara (o DRF, por padrão,
+# converteria "5" em 5, 1 em True e 0 em "0").
+
+
 class FiniteFloatField(serializers.FloatField):
-    """Número finito (sem NaN/infinito, nem como texto ``"nan"``)."""
+    """Número JSON finito (sem NaN/infinito, sem texto)."""
 
     default_error_messages = {"not_finite": _("Informe um número finito.")}  # noqa: RUF012
 
     def to_internal_value(self, data: Any) -> float:
-        if isinstance(data, bool):
+        if isinstance(data, bool) or not isinstance(data, int | float):
             self.fail("invalid")
         value = super().to_internal_value(data)
         if not math.isfinite(value):
@@ -51,8 +55,43 @@ class FiniteFloatField(serializers.FloatField):
         return value
 
 
-def _type_field(source: str, help_text: str) -> PlainTextField:
-    return PlainTextField(source=source, max_length=64, required=False, allow_blank=True, help_text=help_text)
+class StrictIntegerField(serializers.IntegerField):
+    def to_internal_value(self, data: Any) -> int:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictBooleanField(serializers.BooleanField):
+    def to_internal_value(self, data: Any) -> bool:
+        if not isinstance(data, bool):
+            self.fail("invalid", input=data)
+        return data
+
+
+class StrictTextField(PlainTextField):
+    def to_internal_value(self, data: Any) -> str:
+        if not isinstance(data, str):
+            self.fail("invalid")
+        return super().to_internal_value(data)
+
+
+class StrictChoiceField(serializers.ChoiceField):
+    def to_internal_value(self, data: Any) -> Any:
+        if not isinstance(data, str):
+            self.fail("invalid_choice", input=data)
+        return super().to_internal_value(data)
+
+
+class EndpointIdField(serializers.PrimaryKeyRelatedField):  # type: ignore[type-arg]
+    def to_internal_value(self, data: Any) -> Any:
+        if isinstance(data, bool) or not isinstance(data, int):
+            self.fail("incorrect_type", data_type=type(data).__name__)
+        return super().to_internal_value(data)
+
+
+def _type_field(source: str, help_text: str) -> StrictTextField:
+    return StrictTextField(source=source, max_length=64, required=False, allow_blank=True, help_text=help_text)
 
 
 def _seconds(source: str, help_text: str, *, min_value: int) -> serializers.IntegerField:
@@ -71,38 +110,39 @@ def problem_text(code: str, kind: str) -> str:
 class AlertRuleSerializer(serializers.ModelSerializer[AlertRule]):
     """Regra de alerta; os campos usados dependem de ``kind`` (os demais são ignorados na avaliação)."""
 
-    kind = serializers.ChoiceField(choices=AlertRule.Kind.choices)
-    severity = serializers.ChoiceField(choices=AlertRule.Severity.choices, required=False)
-    enabled = serializers.BooleanField(required=False)
-    cooldownSeconds = serializers.IntegerField(
+    name = StrictTextField(max_length=120)
+    kind = StrictChoiceField(choices=AlertRule.Kind.choices)
+    severity = StrictChoiceField(choices=AlertRule.Severity.choices, required=False)
+    enabled = StrictBooleanField(required=False)
+    cooldownSeconds = StrictIntegerField(
         source="cooldown_seconds",
         min_value=0,
         max_value=MAX_SECONDS,
         required=False,
         help_text="Sem novo disparo para o mesmo usuário neste intervalo (padrão 300).",
     )
-    notify = serializers.PrimaryKeyRelatedField(
+    notify = EndpointIdField(
         many=True,
         queryset=NotificationEndpoint.objects.all(),
         required=False,
         help_text="Ids dos destinos de notificação.",
     )
     eventType = _type_field("event_type", "threshold, frequency, anomaly: o tipo de evento observado.")
-    userId = PlainTextField(
+    userId = StrictTextField(
         source="user_id",
         max_length=MAX_USER_ID_LENGTH,
         required=False,
         allow_blank=True,
         help_text="threshold (opcional): só este usuário.",
     )
-    op = serializers.ChoiceField(choices=AlertRule.Op.choices, required=False, allow_blank=True)
+    op = StrictChoiceField(choices=AlertRule.Op.choices, required=False, allow_blank=True)
     threshold = FiniteFloatField(
         required=False, allow_null=True, min_value=-MAX_ABS_VALUE, max_value=MAX_ABS_VALUE, help_text="threshold."
     )
-    count = serializers.IntegerField(
+    count = StrictIntegerField(
         required=False, allow_null=True, min_value=1, max_value=MAX_COUNT, help_text="frequency: mínimo de eventos."
     )
-    windowSeconds = serializers.IntegerField(
+    windowSeconds = StrictIntegerField(
         source="window_seconds",
         required=False,
         allow_null=True,
@@ -117,7 +157,7 @@ class AlertRuleSerializer(serializers.ModelSerializer[AlertRule]):
         max_value=MAX_FACTOR,
         help_text="anomaly: desvios-padrão (> 0).",
     )
-    minSamples = serializers.IntegerField(
+    minSamples = StrictIntegerField(
         source="min_samples",
         required=False,
         allow_null=True,

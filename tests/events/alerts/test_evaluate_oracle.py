@@ -12,7 +12,7 @@ teste aceita os dois resultados.
 
 from __future__ import annotations
 
-from collections.abc import Callable
+from collections.abc import Callable, Sequence
 from dataclasses import replace
 from datetime import timedelta
 from fractions import Fraction
@@ -71,7 +71,7 @@ def oid(number: int) -> str:
     return f"{number:024x}"
 
 
-def with_cooldown(candidates: list[tuple[dict[str, Any], Key]], seconds: int) -> list[Key]:
+def with_cooldown(candidates: Sequence[tuple[dict[str, Any], Key]], seconds: int) -> list[Key]:
     """Intervalo sem repetição por usuário, na ordem de chegada (instante = timestamp do gatilho)."""
     next_allowed: dict[str, float] = {}
     kept = []
@@ -90,7 +90,7 @@ def spec_of(kind: str, **fields: Any) -> RuleSpec:
 
 
 def threshold_oracle(spec: RuleSpec, stream: list[dict[str, Any]]) -> list[Key]:
-    candidates = [
+    candidates: list[tuple[dict[str, Any], Key]] = [
         (event, (event["user"], (oid(event["number"]),)))
         for event in stream
         if event["type"] == spec.event_type
@@ -124,7 +124,7 @@ def test_threshold_fires_like_the_oracle(
 
 
 def frequency_oracle(spec: RuleSpec, stream: list[dict[str, Any]]) -> list[Key]:
-    candidates = []
+    candidates: list[tuple[dict[str, Any], Key]] = []
     for index, event in enumerate(stream):
         if event["type"] != spec.event_type:
             continue
@@ -178,9 +178,9 @@ def anomaly_oracle(spec: RuleSpec, stream: list[dict[str, Any]]) -> tuple[set[Ke
         if len(history) < (spec.min_samples or 2):
             continue
         key = (event["user"], (oid(event["number"]),))
-        mean = sum(history) / len(history)
+        mean = sum(history, Fraction(0)) / len(history)
         deviation = abs(Fraction(event["value"]) - mean)
-        variance = sum((value - mean) ** 2 for value in history) / (len(history) - 1)
+        variance = sum(((value - mean) ** 2 for value in history), Fraction(0)) / (len(history) - 1)
         if deviation == 0:
             continue
         if variance == 0:
@@ -232,7 +232,7 @@ def test_anomaly_compares_the_event_before_adding_it_to_the_history(memory_store
 
 
 def sequence_oracle(spec: RuleSpec, stream: list[dict[str, Any]]) -> list[Key]:
-    candidates = []
+    candidates: list[tuple[dict[str, Any], Key]] = []
     for index, event in enumerate(stream):
         if event["type"] != spec.second_type:
             continue
