@@ -15,6 +15,7 @@ e amostragem das linhas 2xx (1 em 10). Uso::
 from __future__ import annotations
 
 import argparse
+import importlib.util
 import logging
 import logging.config
 import logging.handlers
@@ -60,17 +61,14 @@ def _configure(path: Path, formatter: str = "json") -> logging.Logger:
 
 def _extra_formatters() -> dict[str, Any]:
     out: dict[str, Any] = {}
-    try:
-        import orjson  # noqa: F401
-
+    # O orjson não é dependência do projeto: a variante só roda se ele estiver instalado.
+    if importlib.util.find_spec("orjson") is not None:
         out["orjson"] = {
             "()": "pythonjsonlogger.orjson.OrjsonFormatter",
             "fmt": "%(levelname)s %(name)s %(message)s %(request_id)s",
             "rename_fields": {"levelname": "level", "name": "logger"},
             "timestamp": "time",
         }
-    except ImportError:
-        pass
     return out
 
 

@@ -216,6 +216,8 @@ class Stats:
     sio_closed_unexpectedly: int = 0
     # ids recebidos por socket (WS e Socket.IO): cada evento criado exatamente uma vez
     feed_ids: list[Counter[str]] = field(default_factory=list)
+    # Motivos de queda/erro vistos pelos clientes do feed (eles reconectam com o cursor).
+    feed_closes: Counter[str] = field(default_factory=Counter)
 
     def record(self, name: str, status: int, started: float) -> None:
         self.statuses.setdefault(name, Counter())[status] += 1
@@ -328,47 +330,79 @@ async def reader(client: httpx.AsyncClient, stats: Stats, stop: float, interval:
 
 
 async def ws_client(ws_url: str, origin: str, token: str, stats: Stats, index: int, stop_event: asyncio.Event) -> None:
+    """Cliente do ``/ws/events/`` que, como o do painel, reconecta e retoma do último cursor se cair."""
     received = 0
-    async with connect(ws_url, origin=Origin(origin), open_timeout=30) as websocket:
-        await websocket.send(json.dumps({"type": "auth", "token": token}))
-        while not stop_event.is_set():
-            try:
-                raw = await asyncio.wait_for(websocket.recv(), timeout=1.0)
-            except TimeoutError:
-                continue
-            except ConnectionClosed:
-                stats.ws_closed_unexpectedly += 1
-                break
-            message = json.loads(raw)
-            if message.get("type") == "new_event":
-                received += 1
-                stats.feed_ids[index][message["event"]["id"]] += 1
+    cursor: int | None = None
+    while not stop_event.is_set():
+        try:
+            async with connect(ws_url, origin=Origin(origin), open_timeout=30, max_queue=None) as websocket:
+                auth: dict[str, Any] = {"type": "auth", "token": token}
+                if cursor is not None:
+                    auth["cursor"] = cursor
+                await websocket.send(json.dumps(auth))
+                while not stop_event.is_set():
+                    try:
+                        raw = await asyncio.wait_for(websocket.recv(), timeout=1.0)
+                    except TimeoutError:
+                        continue
+                    message = json.loads(raw)
+                    kind = message.get("type")
+                    if kind == "new_event":
+                        received += 1
+                        stats.feed_ids[index][message["event"]["id"]] += 1
+                        cursor = message["cursor"] if cursor is None else max(cursor, message["cursor"])
+                    elif kind == "hello" and cursor is None:
+                        cursor = message.get("cursor")
+                    elif kind in ("error", "resync_required"):
+                        stats.feed_closes[f"ws {message.get('code') or kind}"] += 1
+        except ConnectionClosed as exc:
+            stats.ws_closed_unexpectedly += 1
+            stats.feed_closes[f"ws close {exc.rcvd.code if exc.rcvd else 'sem quadro'}"] += 1
+            await asyncio.sleep(1.0)
+        except (OSError, TimeoutError) as exc:
+            stats.feed_closes[f"ws {type(exc).__name__}"] += 1
+            await asyncio.sleep(1.0)
     stats.ws_received[index] = received
 
 
 async def sio_client(base_url: str, token: str, stats: Stats, index: int, slot: int, stop_event: asyncio.Event) -> None:
-    """Cliente Socket.IO (Engine.IO v4 sobre WebSocket), como o ``bench.fanout``; responde aos pings."""
+    """Cliente Socket.IO (Engine.IO v4 sobre WebSocket), como o ``bench.fanout``; reconecta com o cursor."""
     url = base_url.replace("http://", "ws://") + "/socket.io/?EIO=4&transport=websocket"
     received = 0
-    async with connect(url, open_timeout=30, max_queue=None) as websocket:
-        opened = await websocket.recv()
-        if not isinstance(opened, str) or not opened.startswith("0"):
-            raise RuntimeError(f"handshake do Engine.IO falhou: {opened!r}")
-        await websocket.send("40" + json.dumps({"token": token}))
-        while not stop_event.is_set():
-            try:
-                raw = await asyncio.wait_for(websocket.recv(), timeout=1.0)
-            except TimeoutError:
-                continue
-            except ConnectionClosed:
-                stats.sio_closed_unexpectedly += 1
-                break
-            if raw == "2":
-                await websocket.send("3")
-            elif isinstance(raw, str) and raw.startswith('42["new_event"'):
-                _name, event, _cursor = json.loads(raw[2:])
-                received += 1
-                stats.feed_ids[slot][event["id"]] += 1
+    cursor: int | None = None
+    while not stop_event.is_set():
+        try:
+            async with connect(url, open_timeout=30, max_queue=None) as websocket:
+                opened = await websocket.recv()
+                if not isinstance(opened, str) or not opened.startswith("0"):
+                    raise RuntimeError(f"handshake do Engine.IO falhou: {opened!r}")
+                auth: dict[str, Any] = {"token": token}
+                if cursor is not None:
+                    auth["cursor"] = cursor
+                await websocket.send("40" + json.dumps(auth))
+                while not stop_event.is_set():
+                    try:
+                        raw = await asyncio.wait_for(websocket.recv(), timeout=1.0)
+                    except TimeoutError:
+                        continue
+                    if raw == "2":
+                        await websocket.send("3")
+                    elif isinstance(raw, str) and raw.startswith('42["new_event"'):
+                        _name, event, event_cursor = json.loads(raw[2:])
+                        received += 1
+                        stats.feed_ids[slot][event["id"]] += 1
+                        cursor = event_cursor if cursor is None else max(cursor, event_cursor)
+                    elif isinstance(raw, str) and raw.startswith('42["hello"') and cursor is None:
+                        cursor = json.loads(raw[2:])[1].get("cursor")
+                    elif isinstance(raw, str) and raw.startswith(('42["error"', '42["resync_required"', "44")):
+                        stats.feed_closes[f"socketio {raw[:60]}"] += 1
+        except ConnectionClosed as exc:
+            stats.sio_closed_unexpectedly += 1
+            stats.feed_closes[f"socketio close {exc.rcvd.code if exc.rcvd else 'sem quadro'}"] += 1
+            await asyncio.sleep(1.0)
+        except (OSError, TimeoutError, RuntimeError) as exc:
+            stats.feed_closes[f"socketio {type(exc).__name__}"] += 1
+            await asyncio.sleep(1.0)
     stats.sio_received[index] = received
 
 
@@ -451,6 +485,17 @@ def rss_trend(samples: list[tuple[float, float, int]], warmup: float) -> dict[st
         "slope_mb_per_min": per_minute,
         "slope_mb_per_1k_events": per_kevent,
     }
+
+
+def server_log_other(log: Path, limit: int = 200) -> list[str]:
+    """As linhas do log do servidor que não são de acesso (avisos, erros), as últimas ``limit``."""
+    other = []
+    for line in log.read_text(errors="replace").splitlines():
+        with contextlib.suppress(ValueError):
+            if json.loads(line).get("logger") == "trader_monitor.access":
+                continue
+        other.append(line[:2000])
+    return other[-limit:]
 
 
 def access_log_statuses(log: Path) -> dict[int, int]:
@@ -593,6 +638,7 @@ async def run(args: argparse.Namespace, base_url: str, pid: int, store_pid: int 
         if stats.sio_received
         else None,
         "socketio_closed_unexpectedly": stats.sio_closed_unexpectedly,
+        "feed_closes": dict(stats.feed_closes),
         "feed_exactly_once": feed,
         "rss_workers": {
             str(pid): rss_trend([(t, mb, 0) for t, mb in samples], warmup=args.warmup)
@@ -645,6 +691,9 @@ def main() -> None:
         env |= {
             "MONGO_URI": mongo_uri,
             "MONGO_ALLOW_IN_MEMORY": "false",
+            # O mongowire é Python sobre o mongomock (cada listagem varre a coleção): o prazo de
+            # produção (700 ms) mediria a lentidão dele, não a do servidor. Não é um mongod.
+            "MONGO_TIMEOUT_MS": "15000",
             "REDIS_URL": REDIS_URL,
             "CHANNEL_LAYER_PREFIX": prefix,
             "DATABASE_URL": postgres_database(database, create=True),
@@ -679,6 +728,7 @@ def main() -> None:
                 print(f"# carga da máquina no início: {os.getloadavg()}", flush=True)
                 result = asyncio.run(run(args, base_url, process.pid, store_process.pid if store_process else None))
                 server_statuses = access_log_statuses(log_path)
+                result["server_log_other"] = server_log_other(log_path)
                 result["server_access_log_statuses"] = server_statuses
                 result["five_xx_server_log"] = sum(n for status, n in server_statuses.items() if status >= 500)
                 result["loadavg_end"] = os.getloadavg()
@@ -706,7 +756,8 @@ def main() -> None:
     OUT.mkdir(parents=True, exist_ok=True)
     target = OUT / f"soak-{datetime.now(UTC):%Y%m%dT%H%M%SZ}.json"
     target.write_text(json.dumps(result, indent=2, ensure_ascii=False))
-    summary = {key: value for key, value in result.items() if key not in {"rss_samples", "rss_tail_samples"}}
+    hidden = {"rss_samples", "rss_tail_samples", "rss_workers_samples", "server_log_other"}
+    summary = {key: value for key, value in result.items() if key not in hidden}
     print(json.dumps(summary, indent=2, ensure_ascii=False))
     print("# RSS (s, MB, entregas confirmadas):", " ".join(f"{t:.0f}:{mb}:{n}" for t, mb, n in result["rss_samples"]))
     if result["rss_tail_samples"]:
