@@ -87,9 +87,9 @@ class AwareDateTimeField(serializers.DateTimeField):
             self.fail("out_of_range")
         return to_millisecond(moment)
 
-    def to_representation(self, value: datetime | None) -> str | None:
-        """Na resposta, a forma de toda a API: UTC, milissegundos e ``Z``."""
-        return None if value is None else isoformat(value)
+    def to_representation(self, value: datetime) -> str:
+        """Na resposta, a forma de toda a API: UTC, milissegundos e ``Z`` (o DRF trata o ``None``)."""
+        return isoformat(value)
 
 
 class TypesField(serializers.CharField):
