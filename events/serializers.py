@@ -221,16 +221,22 @@ def decode_cursor(token: str) -> ListCursor:
 
 
 class CursorField(serializers.CharField):
+    """Cursor assinado da listagem; ``decode`` o abre (outra listagem troca só ele)."""
+
     default_error_messages = {  # noqa: RUF012
         "bad_cursor": _("Cursor inválido ou adulterado; recomece a listagem sem cursor."),
     }
 
-    def to_internal_value(self, data: Any) -> ListCursor:  # type: ignore[override]
+    def decode(self, text: str) -> Any:
+        """Abre o cursor; ``ValueError`` se inválido ou adulterado."""
+        return decode_cursor(text)
+
+    def to_internal_value(self, data: Any) -> Any:
         text = super().to_internal_value(data)
         if len(text) > MAX_CURSOR_LENGTH:
             self.fail("bad_cursor")
         try:
-            return decode_cursor(text)
+            return self.decode(text)
         except ValueError:
             self.fail("bad_cursor")
 

@@ -23,7 +23,13 @@ from events.alerts.domain import ALERT_STATES, SEVERITIES, AlertFilter, AlertPos
 from events.alerts.models import AlertRule, NotificationEndpoint
 from events.alerts.rules import rule_problems
 from events.domain import MAX_ABS_VALUE
-from events.serializers import MAX_USER_ID_LENGTH, AwareDateTimeField, PlainTextField, RangeQuerySerializer
+from events.serializers import (
+    MAX_USER_ID_LENGTH,
+    AwareDateTimeField,
+    CursorField,
+    PlainTextField,
+    RangeQuerySerializer,
+)
 
 MAX_SECONDS = 366 * 24 * 3600
 MAX_COUNT = 1_000_000
@@ -32,7 +38,6 @@ MAX_LIMIT = 200
 DEFAULT_LIMIT = 50
 MAX_RULE_ID = 2**63 - 1
 CURSOR_SALT = "alerts.list.cursor"
-MAX_CURSOR_LENGTH = 2048
 _EPOCH = datetime(1970, 1, 1, tzinfo=UTC)
 _MICROSECOND = timedelta(microseconds=1)
 
@@ -280,19 +285,9 @@ def decode_cursor(token: str) -> AlertCursor:
         raise ValueError(str(exc)) from None
 
 
-class AlertCursorField(serializers.CharField):
-    default_error_messages = {  # noqa: RUF012
-        "bad_cursor": _("Cursor inválido ou adulterado; recomece a listagem sem cursor."),
-    }
-
-    def to_internal_value(self, data: Any) -> AlertCursor:  # type: ignore[override]
-        text = super().to_internal_value(data)
-        if len(text) > MAX_CURSOR_LENGTH:
-            self.fail("bad_cursor")
-        try:
-            return decode_cursor(text)
-        except ValueError:
-            self.fail("bad_cursor")
+class AlertCursorField(CursorField):
+    def decode(self, text: str) -> AlertCursor:
+        return decode_cursor(text)
 
 
 class AlertListInputSerializer(RangeQuerySerializer):

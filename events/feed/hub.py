@@ -218,9 +218,14 @@ class FeedHub:
                 sock.mailbox.put_nowait(frames.framed(sock.framer))
             except asyncio.QueueFull:
                 slow.append(sock)
+        self._evict_slow(slow)
+
+    def _evict_slow(self, slow: list[FeedSocket]) -> None:
+        """Tira do hub os sockets de caixa cheia; o envio fecha cada um (``slow_consumer``).
+
+        O que estava na caixa é descartado: o cliente retoma do cursor da última entrega.
+        """
         for sock in slow:
-            # Sai já do hub; o envio fecha o socket. O que estava na caixa é descartado:
-            # o cliente retoma do cursor da última entrega.
             del self.sockets[sock]
             _discard_mail(sock)
             _signal(sock, Signal.SLOW)
@@ -252,10 +257,7 @@ class FeedHub:
                 sock.mailbox.put_nowait(frames.framed(sock.framer))
             except asyncio.QueueFull:
                 slow.append(sock)
-        for sock in slow:
-            del self.sockets[sock]
-            _discard_mail(sock)
-            _signal(sock, Signal.SLOW)
+        self._evict_slow(slow)
 
     async def _refresh(self, channel: str) -> None:
         """Renova a inscrição antes que ela expire na camada (``group_expiry``)."""
