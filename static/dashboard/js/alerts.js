@@ -65,6 +65,15 @@ async function readAll(url, params) {
   return { items, complete };
 }
 
+/** Aviso (região ao vivo) de um alerta que acabou de chegar pelo feed. */
+export function newAlertText(alert) {
+  return interpolate(gettext("Novo alerta (%(severity)s): %(rule)s de %(user)s."), {
+    severity: severityLabel(alert.severity),
+    rule: alert.ruleName,
+    user: alert.userId,
+  });
+}
+
 export class AlertCenter {
   // apiUrl: /api/alerts; userId: só os alertas deste trader (página do trader).
   // onChange(center): a lista ou os estados mudaram (renderizar painel, selo, marcas).

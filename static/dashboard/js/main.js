@@ -1,6 +1,6 @@
 // Painel: liga filtros (na URL), KPIs com Δ, gráficos, tabela, feed ao vivo, detalhe e insight.
 // Todo texto vindo da API entra no DOM por textContent (ver dom.js).
-import { AlertCenter, alertEventsSource, alertItem, markFlagged, renderBadge, severityLabel } from "./alerts.js";
+import { AlertCenter, alertEventsSource, alertItem, markFlagged, newAlertText, renderBadge } from "./alerts.js";
 import { buildUrl, getJson, send } from "./api.js";
 import { Charts } from "./charts.js";
 import { byId, h, setText } from "./dom.js";
@@ -423,14 +423,7 @@ alertSelect?.addEventListener("change", () => applyAlertFilter(alertSelect.value
 
 function onLiveAlert(alert) {
   alertCenter.add(alert);
-  setText(
-    "alerts-status",
-    interpolate(gettext("Novo alerta (%(severity)s): %(rule)s de %(user)s."), {
-      severity: severityLabel(alert.severity),
-      rule: alert.ruleName,
-      user: alert.userId,
-    }),
-  );
+  setText("alerts-status", newAlertText(alert));
 }
 
 // --- tabela ------------------------------------------------------------------------------

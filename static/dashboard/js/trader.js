@@ -1,6 +1,6 @@
 // Página de um trader: KPIs × período anterior, por tipo, alertas, eventos paginados e ao vivo.
 // Os números vêm dos mesmos endpoints do painel com userId fixo — iguais aos da API na mesma janela.
-import { AlertCenter, alertItem, loadOpenCount, markFlagged, severityLabel } from "./alerts.js";
+import { AlertCenter, alertItem, loadOpenCount, markFlagged, newAlertText } from "./alerts.js";
 import { buildUrl, getJson } from "./api.js";
 import { byId, h, setText } from "./dom.js";
 import { EventDialog } from "./event_dialog.js";
@@ -263,14 +263,7 @@ async function loadAlerts() {
 function onLiveAlert(alert) {
   if (alert.userId !== userId) return;
   alertCenter.add(alert);
-  setText(
-    "alerts-status",
-    interpolate(gettext("Novo alerta (%(severity)s): %(rule)s de %(user)s."), {
-      severity: severityLabel(alert.severity),
-      rule: alert.ruleName,
-      user: alert.userId,
-    }),
-  );
+  setText("alerts-status", newAlertText(alert));
 }
 
 // --- tabela, detalhe e ao vivo -------------------------------------------------------------------
