@@ -437,6 +437,11 @@ def test_a_restarted_server_starts_with_the_fail_point_off() -> None:
             )
             server.stop()
             server.start()
-            assert client[db_name].command("count", "c")["n"] == 0
+        # Cliente novo: a conexão do antigo ao servidor parado pode ainda estar no pool (o
+        # monitor do pymongo ainda não a descartou) e um comando genérico não é repetido pelo
+        # driver — foi a falha vista no CI ("connection closed"), não o fail point.
+        fresh: Client = MongoClient(server.uri, serverSelectionTimeoutMS=5000)
+        with fresh:
+            assert fresh[db_name].command("count", "c")["n"] == 0
     finally:
         server.stop()
