@@ -68,6 +68,7 @@ from websockets.asyncio.client import connect
 from websockets.exceptions import ConnectionClosed
 from websockets.typing import Origin
 
+from bench.alerts_cost import create_rules
 from bench.servers import REDIS_URL, clean_redis, stop_process_group
 
 ROOT = Path(__file__).resolve().parent.parent
@@ -218,6 +219,8 @@ class Stats:
     feed_ids: list[Counter[str]] = field(default_factory=list)
     # Motivos de queda/erro vistos pelos clientes do feed (eles reconectam com o cursor).
     feed_closes: Counter[str] = field(default_factory=Counter)
+    # ids de alerta recebidos por socket (só ao vivo: a retomada não reenvia alertas)
+    feed_alerts: list[Counter[str]] = field(default_factory=list)
 
     def record(self, name: str, status: int, started: float) -> None:
         self.statuses.setdefault(name, Counter())[status] += 1
@@ -351,6 +354,8 @@ async def ws_client(ws_url: str, origin: str, token: str, stats: Stats, index: i
                         received += 1
                         stats.feed_ids[index][message["event"]["id"]] += 1
                         cursor = message["cursor"] if cursor is None else max(cursor, message["cursor"])
+                    elif kind == "alert":
+                        stats.feed_alerts[index][message["alert"]["id"]] += 1
                     elif kind == "hello" and cursor is None:
                         cursor = message.get("cursor")
                     elif kind in ("error", "resync_required"):
@@ -392,6 +397,8 @@ async def sio_client(base_url: str, token: str, stats: Stats, index: int, slot: 
                         received += 1
                         stats.feed_ids[slot][event["id"]] += 1
                         cursor = event_cursor if cursor is None else max(cursor, event_cursor)
+                    elif isinstance(raw, str) and raw.startswith('42["alert"'):
+                        stats.feed_alerts[slot][json.loads(raw[2:])[1]["id"]] += 1
                     elif isinstance(raw, str) and raw.startswith('42["hello"') and cursor is None:
                         cursor = json.loads(raw[2:])[1].get("cursor")
                     elif isinstance(raw, str) and raw.startswith(('42["error"', '42["resync_required"', "44")):
@@ -462,6 +469,46 @@ async def reconcile(client: httpx.AsyncClient, stats: Stats) -> dict[str, Any]:
         and not unexpected
         and len(listed) == len(acknowledged) == summary["totals"]["count"],
     }
+
+
+async def reconcile_alerts(client: httpx.AsyncClient, stats: Stats) -> dict[str, Any]:
+    """Alertas: cada um uma vez na API, sobre eventos confirmados; cada socket sem repetição e sem estranhos.
+
+    Um socket que caiu e reconectou pode ter perdido alertas (a retomada não os reenvia): os
+    recebidos são contados, não exigidos.
+    """
+    listed: list[dict[str, Any]] = []
+    params: dict[str, str] = {"limit": "200"}
+    while True:
+        response = await client.get("/api/alerts", params=params, timeout=120)
+        response.raise_for_status()
+        page = response.json()
+        listed.extend(page["results"])
+        if not page["nextCursor"]:
+            break
+        params = {"cursor": page["nextCursor"], "limit": "200"}
+    ids = Counter(alert["id"] for alert in listed)
+    created_ids = set(stats.acknowledged.values())
+    foreign_events = sum(1 for alert in listed for event_id in alert["eventIds"] if event_id not in created_ids)
+    api_ids = set(ids)
+    per_socket = [len(received) for received in stats.feed_alerts]
+    result = {
+        "listed": len(listed),
+        "by_kind": dict(Counter(alert["kind"] for alert in listed)),
+        "repeated_ids": sum(1 for n in ids.values() if n > 1),
+        "foreign_event_ids": foreign_events,
+        "socket_received_min": min(per_socket, default=0),
+        "socket_received_max": max(per_socket, default=0),
+        "socket_repeated_max": max((sum(1 for n in got.values() if n > 1) for got in stats.feed_alerts), default=0),
+        "socket_unknown_max": max((len(set(got) - api_ids) for got in stats.feed_alerts), default=0),
+    }
+    result["ok"] = not (
+        result["repeated_ids"]
+        or result["foreign_event_ids"]
+        or result["socket_repeated_max"]
+        or result["socket_unknown_max"]
+    )
+    return result
 
 
 def percentile(values: list[float], q: float) -> float:
@@ -556,6 +603,7 @@ def store_cost_mb_per_1k(env: dict[str, str], events: int) -> float:
 async def run(args: argparse.Namespace, base_url: str, pid: int, store_pid: int | None) -> dict[str, Any]:
     stats = Stats(ws_received=[0] * args.sockets, sio_received=[0] * args.socketio)
     stats.feed_ids = [Counter() for _ in range(args.sockets + args.socketio)]
+    stats.feed_alerts = [Counter() for _ in range(args.sockets + args.socketio)]
     rng = random.Random(args.seed)
     limits = httpx.Limits(max_connections=args.senders + args.readers + 4)
     async with httpx.AsyncClient(base_url=base_url, timeout=30, limits=limits) as client:
@@ -607,6 +655,7 @@ async def run(args: argparse.Namespace, base_url: str, pid: int, store_pid: int 
         stop_event.set()
         await asyncio.gather(*sockets, return_exceptions=True)
         reconciliation = await reconcile(client, stats)
+        alerts = await reconcile_alerts(client, stats)
     created_ids = set(stats.acknowledged.values())
     # Entrega ao vivo: cada socket recebeu cada evento criado exatamente uma vez (e nada além).
     feed = {
@@ -653,6 +702,7 @@ async def run(args: argparse.Namespace, base_url: str, pid: int, store_pid: int 
         "rss_tail_samples": stats.rss_tail,
         "rss_tail": rss_trend(stats.rss_tail, warmup=0) if stats.rss_tail else None,
         "reconciliation": reconciliation,
+        "alerts": alerts,
     }
 
 
@@ -670,6 +720,7 @@ def main() -> None:
     parser.add_argument("--sample", type=float, default=15.0, help="intervalo de amostragem do RSS (s)")
     parser.add_argument("--warmup", type=float, default=60.0, help="segundos fora da tendência do RSS")
     parser.add_argument("--seed", type=int, default=8)
+    parser.add_argument("--alert-rules", type=int, default=20, help="regras de alerta ativas (0: sem alertas)")
     parser.add_argument(
         "--tail-minutes", type=float, default=0.0, help="depois da carga mista, só leituras e sockets (memória)"
     )
@@ -706,6 +757,9 @@ def main() -> None:
         command += ["--workers", str(args.workers)]
     try:
         prepare_database(env)
+        if args.alert_rules:
+            # As 20 regras do bench de alertas (as quatro espécies), avaliadas a cada evento.
+            create_rules(env, args.alert_rules)
         with log_path.open("wb") as log:
             process = subprocess.Popen(command, env=env, cwd=ROOT, stdout=log, stderr=log, start_new_session=True)
             base_url = f"http://127.0.0.1:{port}"
@@ -766,10 +820,11 @@ def main() -> None:
     ok = (
         result["reconciliation"]["ok"]
         and result["feed_exactly_once"]["ok"]
+        and result["alerts"]["ok"]
         and not result["five_xx_client"]
         and not result["five_xx_server_log"]
     )
-    print("# RECONCILIAÇÃO OK, zero 5xx" if ok else "# FALHOU: veja reconciliation / five_xx")
+    print("# RECONCILIAÇÃO OK, zero 5xx" if ok else "# FALHOU: veja reconciliation / alerts / five_xx")
     sys.exit(0 if ok else 1)
 
 
