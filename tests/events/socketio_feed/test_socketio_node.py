@@ -33,6 +33,29 @@ def _node() -> str | None:
     return shutil.which("node")
 
 
+async def run_node_tests(node: str, script: str, env: dict[str, str]) -> tuple[int | None, str]:
+    """Roda ``tests/node/<script>`` com o ``node --test``; devolve o código de saída e o relatório."""
+    process = await asyncio.create_subprocess_exec(
+        node,
+        "--test",
+        "--test-reporter=spec",
+        str(NODE_TESTS / script),
+        cwd=ROOT,
+        env=env,
+        stdout=asyncio.subprocess.PIPE,
+        stderr=asyncio.subprocess.STDOUT,
+    )
+    try:
+        output, _ = await asyncio.wait_for(process.communicate(), timeout=NODE_TIMEOUT_SECONDS)
+    except TimeoutError:
+        process.kill()
+        await process.wait()
+        raise
+    report = output.decode(errors="replace")
+    print(report)
+    return process.returncode, report
+
+
 @pytest.mark.parametrize(
     "transports",
     [
@@ -59,25 +82,8 @@ async def test_socket_io_client_connects_receives_new_event_and_is_refused_witho
         "SOCKETIO_TRANSPORTS": transports,
         "NODE_NO_WARNINGS": "1",
     }
-    process = await asyncio.create_subprocess_exec(
-        node,
-        "--test",
-        "--test-reporter=spec",
-        str(NODE_TESTS / "socketio_feed.test.mjs"),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=NODE_TIMEOUT_SECONDS)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    report = output.decode(errors="replace")
-    print(report)
+    returncode, report = await run_node_tests(node, "socketio_feed.test.mjs", env)
 
-    assert process.returncode == 0, report
+    assert returncode == 0, report
     assert "new_event" in report
     assert "connect_error: unauthenticated" in report

@@ -7,7 +7,6 @@ que cruza a regra chega como ``alert`` nos namespaces ``/`` e ``/dashboard``, ig
 
 from __future__ import annotations
 
-import asyncio
 import os
 from collections.abc import AsyncIterator
 
@@ -18,7 +17,7 @@ from accounts.models import User
 from events.alerts.models import AlertRule
 from tests.conftest import require_service
 from tests.events.socketio_feed.conftest import Token
-from tests.events.socketio_feed.test_socketio_node import NODE_TESTS, NODE_TIMEOUT_SECONDS, ROOT, _node
+from tests.events.socketio_feed.test_socketio_node import ROOT, _node, run_node_tests
 
 pytestmark = pytest.mark.django_db(transaction=True)
 
@@ -57,26 +56,9 @@ async def test_socket_io_client_receives_the_alert_of_a_webhook_that_crosses_a_r
         "ALERT_EVENT_VALUE": "9000",
         "NODE_NO_WARNINGS": "1",
     }
-    process = await asyncio.create_subprocess_exec(
-        node,
-        "--test",
-        "--test-reporter=spec",
-        str(NODE_TESTS / "socketio_alerts.test.mjs"),
-        cwd=ROOT,
-        env=env,
-        stdout=asyncio.subprocess.PIPE,
-        stderr=asyncio.subprocess.STDOUT,
-    )
-    try:
-        output, _ = await asyncio.wait_for(process.communicate(), timeout=NODE_TIMEOUT_SECONDS)
-    except TimeoutError:
-        process.kill()
-        await process.wait()
-        raise
-    report = output.decode(errors="replace")
-    print(report)
+    returncode, report = await run_node_tests(node, "socketio_alerts.test.mjs", env)
 
-    assert process.returncode == 0, report
+    assert returncode == 0, report
     assert "Saque acima de 5 mil" in report
     assert "pass 1" in report
     assert "skipped 0" in report
